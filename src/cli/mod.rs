@@ -1,0 +1,1 @@
+//! The command line: clap definitions, dispatch and exit-code policy.

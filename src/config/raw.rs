@@ -1,0 +1,1 @@
+//! The configuration file as written: serde structs that refuse unknown keys.

@@ -1,0 +1,1 @@
+//! Starts and joins the daemon tasks; owns shutdown.

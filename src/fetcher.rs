@@ -1,0 +1,1 @@
+//! HTTP fetching: one reqwest client, conditional GET, time and size caps, address guard.

@@ -1,0 +1,39 @@
+//! steppewatch: a daemon that watches Central Asian news.
+//!
+//! # Layout
+//!
+//! One feed's poll runs the stages below in order; `poll` is the only module
+//! that knows that order.
+//!
+//! `scheduler -> fetcher -> parser -> extractor -> tagger -> store[insert -> matcher -> outbox] -> notifier`
+//!
+//! - [`config`]: the TOML file as written, validated into an immutable `Config`.
+//! - [`scheduler`]: decides when each feed is due, with concurrency limits.
+//! - [`fetcher`]: HTTP with conditional GET, time and size caps and an address guard.
+//! - [`parser`]: feed bytes to items with a deterministic identity.
+//! - [`extractor`]: HTML to clean plain text.
+//! - [`text`] and [`terms`]: folding and the multi-term automaton shared by tagger and matcher.
+//! - [`tagger`]: countries, regions and topics from a multilingual gazetteer.
+//! - [`matcher`]: watchlists compiled once; which match an article and why.
+//! - [`store`]: SQLite; one poll is one transaction that also writes the alert outbox.
+//! - [`outbox`]: alert policy without I/O: ids, payloads, retry schedule.
+//! - [`notifier`]: delivers due alerts to webhooks.
+//! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod extractor;
+pub mod fetcher;
+pub mod matcher;
+pub mod model;
+pub mod notifier;
+pub mod outbox;
+pub mod parser;
+pub mod poll;
+pub mod scheduler;
+pub mod store;
+pub mod tagger;
+pub mod telemetry;
+pub mod terms;
+pub mod text;

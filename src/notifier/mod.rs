@@ -1,0 +1,1 @@
+//! Sends due alerts to webhooks.

@@ -1,0 +1,1 @@
+//! One feed poll as named steps.

@@ -1,0 +1,1 @@
+//! When each feed is due.

@@ -1,0 +1,2 @@
+//! One Aho-Corasick automaton over folded text for many terms, with whole-word,
+//! prefix and inflection rules checked per hit, not per pattern.
