@@ -1,1 +1,257 @@
-//! Starts and joins the daemon tasks; owns shutdown.
+//! Starts and joins the daemon's tasks: the feed scheduler, the alert
+//! notifier, configuration reload (SIGHUP and file changes) and shutdown.
+//!
+//! Shutdown is one `CancellationToken`. Poll tasks are tracked and are never
+//! cancelled mid-poll: a poll that has started runs to its commit, and the
+//! daemon waits for them up to `SHUTDOWN_DEADLINE`.
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::fetcher::Fetcher;
+use crate::poll::{self, PollContext, PollSummary};
+use crate::store::Store;
+use crate::store::feeds::FeedRow;
+use anyhow::Context as _;
+use chrono::Utc;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+/// How long shutdown waits for polls and deliveries in flight.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Longest the scheduler sleeps without looking again, so that a clock jump
+/// or a missed wake-up costs at most this much.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+
+/// How long `run --once` waits for due alerts to be delivered.
+pub const ONCE_DELIVERY_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens the configured database, creating its directory when needed.
+///
+/// # Errors
+/// The directory cannot be created or the database cannot be opened.
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = &config.storage.path;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("unable to create {}", dir.display()))?;
+    }
+    Ok(Store::open(path)?)
+}
+
+/// Everything the tasks share.
+struct Shared {
+    config_path: PathBuf,
+    poll: PollContext,
+    engine: watch::Sender<Arc<Engine>>,
+    /// Wakes the scheduler early: a reload or a finished poll.
+    reschedule: Notify,
+}
+
+/// Runs the daemon until `shutdown` resolves (or, with `once`, until every feed
+/// was polled once and due alerts were delivered).
+///
+/// # Errors
+/// Start-up failures: the database, the HTTP client. Failures of single feeds
+/// or deliveries are logged and never end the daemon.
+pub async fn run(config_path: &Path, engine: Engine, once: bool, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let config = engine.config.clone();
+    let store = open_store(&config)?;
+    info!(database = %store.path().display(), "database open");
+    let fetcher = Fetcher::new(&config.fetch).context("unable to build the HTTP client")?;
+    let shared = Arc::new(Shared {
+        config_path: config_path.to_path_buf(),
+        poll: PollContext { store: Arc::new(Mutex::new(store)), fetcher, alerts_wake: Arc::new(Notify::new()) },
+        engine: watch::Sender::new(Arc::new(engine)),
+        reschedule: Notify::new(),
+    });
+    if once {
+        return run_once(&shared).await;
+    }
+    let tracker = TaskTracker::new();
+    tracker.spawn(reload_on_sighup(shared.clone(), shutdown.clone()));
+    tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
+    tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
+    shutdown.cancelled().await;
+    info!("shutting down");
+    tracker.close();
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.is_err() {
+        warn!(deadline_s = SHUTDOWN_DEADLINE.as_secs(), "tasks still running at the shutdown deadline");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// `run --once`: every feed that may be polled now, once, then due alerts.
+async fn run_once(shared: &Arc<Shared>) -> anyhow::Result<()> {
+    let engine = shared.engine.borrow().clone();
+    let feeds = sync_feeds(shared, &engine).await?;
+    let now = Utc::now();
+    let limit = Arc::new(Semaphore::new(engine.config.poll.concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (row, cfg) in feeds {
+        if !pollable_now(&row, now) {
+            info!(feed = %row.name, status = %row.status, "feed skipped: gone or asked us to wait");
+            continue;
+        }
+        let (shared, engine, limit) = (shared.clone(), engine.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            poll::poll_feed(&shared.poll, engine, row, cfg).await
+        });
+    }
+    let mut total = PollSummary::default();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(s) = done {
+            total.new += s.new;
+            total.alerts += s.alerts;
+        }
+    }
+    info!(new = total.new, alerts = total.alerts, "all feeds polled once");
+    let report = crate::notifier::drain(&shared.poll.store, &engine.config, ONCE_DELIVERY_WAIT).await;
+    info!(?report, "due alerts delivered");
+    Ok(())
+}
+
+/// True unless the feed is gone or a Retry-After still holds.
+fn pollable_now(row: &FeedRow, now: chrono::DateTime<Utc>) -> bool {
+    row.status != "gone" && row.retry_after.is_none_or(|t| t <= now)
+}
+
+/// Writes the configured feeds to the store and pairs each row with its configuration.
+async fn sync_feeds(shared: &Arc<Shared>, engine: &Engine) -> anyhow::Result<Vec<(FeedRow, crate::config::FeedConfig)>> {
+    let store = shared.poll.store.clone();
+    let feeds = engine.config.feeds.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let rows = store.sync_feeds(&feeds, Utc::now())?;
+        Ok(rows.into_iter().zip(feeds).collect())
+    })
+    .await?
+}
+
+/// The scheduler loop: polls each feed when due, at most `[poll] concurrency`
+/// at once, one poll per feed at a time.
+async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: TaskTracker) {
+    let mut in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let mut limit = Arc::new(Semaphore::new(shared.engine.borrow().config.poll.concurrency));
+    let mut engine_rx = shared.engine.subscribe();
+    loop {
+        if engine_rx.has_changed().unwrap_or(false) {
+            let engine = engine_rx.borrow_and_update().clone();
+            limit = Arc::new(Semaphore::new(engine.config.poll.concurrency));
+            in_flight = Arc::default(); // old tasks keep their own set and permits
+        }
+        let engine = engine_rx.borrow().clone();
+        let wait = match sync_feeds(&shared, &engine).await {
+            Ok(feeds) => start_due(&shared, &engine, feeds, &in_flight, &limit, &tracker),
+            Err(e) => {
+                error!(error = %e, "unable to read feeds from the database");
+                MAX_IDLE
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = shared.reschedule.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Starts a poll for every due feed not already in flight; returns how long to
+/// sleep until the next one is due.
+fn start_due(
+    shared: &Arc<Shared>,
+    engine: &Arc<Engine>,
+    feeds: Vec<(FeedRow, crate::config::FeedConfig)>,
+    in_flight: &Arc<Mutex<HashSet<i64>>>,
+    limit: &Arc<Semaphore>,
+    tracker: &TaskTracker,
+) -> Duration {
+    let now = Utc::now();
+    let mut wait = MAX_IDLE;
+    for (row, cfg) in feeds {
+        let due = row.next_poll.is_none_or(|t| t <= now) && pollable_now(&row, now);
+        if !due {
+            if let Some(t) = row.next_poll.filter(|_| row.status != "gone") {
+                wait = wait.min((t - now).to_std().unwrap_or_default());
+            }
+            continue;
+        }
+        if !in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(row.id) {
+            continue;
+        }
+        let (shared, engine, limit, in_flight) = (shared.clone(), engine.clone(), limit.clone(), in_flight.clone());
+        tracker.spawn(async move {
+            let id = row.id;
+            if let Ok(_permit) = limit.acquire_owned().await {
+                poll::poll_feed(&shared.poll, engine, row, cfg).await;
+            }
+            in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            shared.reschedule.notify_one();
+        });
+    }
+    wait.max(Duration::from_millis(50))
+}
+
+/// Re-reads the configuration; a valid one replaces the running one, an
+/// invalid one is refused and logged, and the running one stays.
+pub fn reload(shared_engine: &watch::Sender<Arc<Engine>>, path: &Path) -> bool {
+    match Engine::load(path) {
+        Ok(engine) => {
+            let feeds = engine.config.feeds.len();
+            let watchlists = engine.config.watchlists.len();
+            shared_engine.send_replace(Arc::new(engine));
+            info!(path = %path.display(), feeds, watchlists, "configuration reloaded");
+            true
+        }
+        Err(e) => {
+            error!(path = %path.display(), error = %e.problems.join("; "), "configuration refused; keeping the running one");
+            false
+        }
+    }
+}
+
+async fn reload_on_sighup(shared: Arc<Shared>, shutdown: CancellationToken) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        error!("unable to listen for SIGHUP; reload by restart only");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = hup.recv() => {
+                info!("SIGHUP received");
+                if reload(&shared.engine, &shared.config_path) {
+                    shared.reschedule.notify_one();
+                }
+            }
+        }
+    }
+}
+
+async fn notifier_task(shared: Arc<Shared>, shutdown: CancellationToken) {
+    crate::notifier::run(
+        shared.poll.store.clone(),
+        shared.engine.subscribe(),
+        shared.poll.alerts_wake.clone(),
+        shutdown,
+    )
+    .await;
+}
+
+/// Resolves at SIGTERM or SIGINT.
+pub async fn termination() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM received"),
+        _ = int.recv() => info!("SIGINT received"),
+    }
+}

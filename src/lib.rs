@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod engine;
 pub mod extractor;
 pub mod fetcher;
 pub mod matcher;
@@ -31,6 +32,7 @@ pub mod notifier;
 pub mod outbox;
 pub mod parser;
 pub mod poll;
+pub mod replay;
 pub mod scheduler;
 pub mod store;
 pub mod tagger;

@@ -1,1 +1,239 @@
-//! One feed poll as named steps.
+//! One feed's poll as named steps; the only place that knows the stage order:
+//!
+//! `fetch -> parse -> extract -> tag -> store.ingest[insert -> match -> outbox] -> record -> wake notifier`
+
+use crate::config::FeedConfig;
+use crate::engine::Engine;
+use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
+use crate::matcher::Context;
+use crate::model::{Article, Item, ParsedFeed};
+use crate::scheduler::{self, Plan};
+use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+/// What every poll shares. The engine is read once per poll, so a reload
+/// applies from the next poll on.
+pub struct PollContext {
+    /// The single writer connection; std Mutex because it is only held inside
+    /// `spawn_blocking`, never across an await.
+    pub store: Arc<Mutex<Store>>,
+    pub fetcher: Fetcher,
+    /// Woken after a commit that queued alerts.
+    pub alerts_wake: Arc<Notify>,
+}
+
+/// The result of one poll, for logs and `run --once`.
+#[derive(Debug, Clone, Default)]
+pub struct PollSummary {
+    pub new: usize,
+    pub updated: usize,
+    pub alerts: usize,
+    pub error: Option<String>,
+}
+
+/// Polls one feed and records the outcome; never returns an error, because a
+/// feed's failure ends that feed's poll only.
+#[tracing::instrument(skip_all, fields(feed = %feed.name))]
+pub async fn poll_feed(ctx: &PollContext, engine: Arc<Engine>, feed: FeedRow, cfg: FeedConfig) -> PollSummary {
+    let started = std::time::Instant::now();
+    let conditional = Conditional { etag: feed.etag.clone(), last_modified: feed.last_modified.clone() };
+    let fetched = ctx.fetcher.fetch(&feed.current_url, &conditional).await;
+    let store = ctx.store.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let now = Utc::now();
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        settle(&mut store, &engine, &feed, &cfg, fetched, now)
+    })
+    .await;
+    let summary = result.unwrap_or_else(|e| PollSummary { error: Some(format!("poll task failed: {e}")), ..Default::default() });
+    if summary.alerts > 0 {
+        ctx.alerts_wake.notify_one();
+    }
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match &summary.error {
+        None => info!(new = summary.new, updated = summary.updated, alerts = summary.alerts, elapsed_ms, "feed polled"),
+        Some(error) => warn!(%error, elapsed_ms, "feed poll failed"),
+    }
+    summary
+}
+
+/// Everything after the network: parse, process, store, record. Runs on a
+/// blocking thread with the store locked.
+fn settle(
+    store: &mut Store,
+    engine: &Engine,
+    feed: &FeedRow,
+    cfg: &FeedConfig,
+    fetched: Result<FetchOutcome, FetchError>,
+    now: DateTime<Utc>,
+) -> PollSummary {
+    let plan = plan(engine, cfg);
+    let (record, summary) = match fetched {
+        Ok(FetchOutcome::NotModified { max_age }) => (not_modified(feed, &plan, max_age, now), PollSummary::default()),
+        Ok(FetchOutcome::Fetched(body)) => match ingest(store, engine, feed, &body, now) {
+            Ok((parsed, summary)) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
+            Err(error) => failure(feed, &plan, None, None, error, now),
+        },
+        Err(e) => {
+            let (status, retry) = match &e {
+                FetchError::Status { code, retry_after } => (Some(*code), *retry_after),
+                FetchError::Gone => (Some(410), None),
+                _ => (None, None),
+            };
+            let gone = matches!(e, FetchError::Gone);
+            let (mut record, summary) = failure(feed, &plan, status, retry, e.to_string(), now);
+            if gone {
+                record.status = FeedStatus::Gone;
+            }
+            (record, summary)
+        }
+    };
+    if let Err(e) = store.record_fetch(feed.id, &record) {
+        warn!(error = %e, "unable to record the fetch state");
+    }
+    summary
+}
+
+/// Parses the body and stores its items in one transaction.
+fn ingest(
+    store: &mut Store,
+    engine: &Engine,
+    feed: &FeedRow,
+    body: &Fetched,
+    now: DateTime<Utc>,
+) -> Result<(ParsedFeed, PollSummary), String> {
+    let parsed = crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
+        .map_err(|e| format!("unable to parse feed: {e}"))?;
+    let name = feed_name(feed, &parsed);
+    let articles: Vec<Article> = parsed.items.iter().map(|item| to_article(engine, feed.id, &name, item, now)).collect();
+    let mut matcher = |a: &Article| {
+        engine.watchlists.match_article(a.text(), Context { feed: &a.feed, tags: &a.tags })
+    };
+    let report = store.ingest(&articles, &mut matcher, now).map_err(|e| e.to_string())?;
+    let summary = PollSummary { new: report.new.len(), updated: report.updated.len(), alerts: report.alerts, error: None };
+    Ok((parsed, summary))
+}
+
+/// The feed's display name: as stored (configured name or earlier title), else the
+/// feed's own title.
+fn feed_name(feed: &FeedRow, parsed: &ParsedFeed) -> String {
+    if feed.name != feed.url {
+        return feed.name.clone();
+    }
+    parsed.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| feed.name.clone())
+}
+
+/// One item through the pure stages: URL normalisation, language, tags.
+pub fn to_article(engine: &Engine, feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>) -> Article {
+    let url = item.url.as_deref().and_then(|u| crate::urlnorm::normalize(u, None)).unwrap_or_default();
+    let published = item.published.or(item.updated).map(|p| crate::parser::clamp_published(p, now)).unwrap_or(now);
+    let mut article = Article {
+        feed_id,
+        feed: feed.to_string(),
+        identity: item.identity.clone(),
+        url,
+        title: item.title.clone(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        lang: None,
+        published,
+        fetched: now,
+        tags: Default::default(),
+    };
+    article.lang = crate::lang::detect(&format!("{}\n{}\n{}", article.title, article.summary, article.body));
+    article.tags = engine.tagger.tag(article.text());
+    article
+}
+
+fn plan(engine: &Engine, cfg: &FeedConfig) -> Plan {
+    let poll = &engine.config.poll;
+    Plan::new(engine.config.feed_interval(cfg), cfg.interval.is_some(), poll.min_interval, poll.max_interval)
+}
+
+fn next(wait: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+    let wait = scheduler::jitter(wait, rand::random::<f64>());
+    now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1))
+}
+
+fn not_modified(feed: &FeedRow, plan: &Plan, max_age: Option<Duration>, now: DateTime<Utc>) -> FetchRecord {
+    FetchRecord {
+        at: now,
+        status: if feed.status == "quiet" { FeedStatus::Quiet } else { FeedStatus::Ok },
+        http_status: Some(304),
+        error: None,
+        etag: None,
+        last_modified: None,
+        new_url: None,
+        title: None,
+        next_poll: next(plan.after_success(None, max_age), now),
+        retry_after: None,
+        consecutive_failures: 0,
+        new_items: 0,
+    }
+}
+
+fn success(feed: &FeedRow, plan: &Plan, body: &Fetched, parsed: &ParsedFeed, summary: &PollSummary, now: DateTime<Utc>) -> FetchRecord {
+    let published: Vec<DateTime<Utc>> = parsed.items.iter().filter_map(|i| i.published.or(i.updated)).collect();
+    let cadence = scheduler::cadence(&published);
+    let hint = match (parsed.ttl_secs.map(Duration::from_secs), body.max_age) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let quiet = scheduler::is_quiet(published.iter().max().copied(), cadence, now);
+    if let Some(new_url) = &body.permanent_redirect {
+        info!(from = %feed.current_url, to = %new_url, "feed moved permanently; using the new URL");
+    }
+    FetchRecord {
+        at: now,
+        status: if quiet { FeedStatus::Quiet } else { FeedStatus::Ok },
+        http_status: Some(body.status),
+        error: None,
+        etag: body.etag.clone(),
+        last_modified: body.last_modified.clone(),
+        new_url: body.permanent_redirect.clone(),
+        title: parsed.title.clone(),
+        next_poll: next(plan.after_success(cadence, hint), now),
+        retry_after: None,
+        consecutive_failures: 0,
+        new_items: summary.new,
+    }
+}
+
+fn failure(
+    feed: &FeedRow,
+    plan: &Plan,
+    http_status: Option<u16>,
+    retry_after: Option<Duration>,
+    error: String,
+    now: DateTime<Utc>,
+) -> (FetchRecord, PollSummary) {
+    let failures = feed.consecutive_failures + 1;
+    let mut wait = plan.after_failure(failures);
+    let mut retry_at = None;
+    if let Some(r) = retry_after {
+        let r = scheduler::retry_after(r);
+        wait = wait.max(r);
+        retry_at = Some(now + chrono::Duration::from_std(r).unwrap_or_default());
+    }
+    let status = if failures >= scheduler::FAILING_AFTER { FeedStatus::Failing } else { FeedStatus::Error };
+    let record = FetchRecord {
+        at: now,
+        status,
+        http_status,
+        error: Some(error.clone()),
+        etag: None,
+        last_modified: None,
+        new_url: None,
+        title: None,
+        next_poll: retry_at.unwrap_or_else(|| next(wait, now)).max(next(wait, now)),
+        retry_after: retry_at,
+        consecutive_failures: failures,
+        new_items: 0,
+    };
+    (record, PollSummary { error: Some(error), ..Default::default() })
+}

@@ -1,1 +1,6 @@
-//! End-to-end tests
+//! End-to-end tests: the real binary against local feed servers and webhook
+//! receivers on 127.0.0.1, with a real SQLite file.
+
+mod support;
+
+mod foundation;
