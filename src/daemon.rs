@@ -75,6 +75,9 @@ pub async fn run(config_path: &Path, engine: Engine, once: bool, shutdown: Cance
     }
     let tracker = TaskTracker::new();
     tracker.spawn(reload_on_sighup(shared.clone(), shutdown.clone()));
+    if config.reload.watch_file {
+        tracker.spawn(reload_on_change(shared.clone(), shutdown.clone()));
+    }
     tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
     tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
     shutdown.cancelled().await;
@@ -231,6 +234,61 @@ async fn reload_on_sighup(shared: Arc<Shared>, shutdown: CancellationToken) {
                     shared.reschedule.notify_one();
                 }
             }
+        }
+    }
+}
+
+/// How long the file must be still before a change is read: editors write in
+/// several steps (truncate, write, rename), and reading in between would see a
+/// half-written file.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Reloads when the configuration file changes. Watches the directory, since
+/// editors often replace the file by renaming a new one over it.
+async fn reload_on_change(shared: Arc<Shared>, shutdown: CancellationToken) {
+    use notify::{RecursiveMode, Watcher};
+    let path = shared.config_path.clone();
+    let (Some(dir), Some(name)) = (path.parent().map(Path::to_path_buf), path.file_name().map(|n| n.to_os_string())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()))
+            && !matches!(event.kind, notify::EventKind::Access(_))
+        {
+            let _ = tx.send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            warn!(error = %e, "unable to watch the configuration file; reload with SIGHUP");
+            return;
+        }
+    };
+    if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+        warn!(error = %e, dir = %dir.display(), "unable to watch the configuration directory; reload with SIGHUP");
+        return;
+    }
+    let mut last = std::fs::read(&path).ok();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            got = rx.recv() => if got.is_none() { return },
+        }
+        // Let the edit settle, and fold the burst of events it made into one.
+        tokio::time::sleep(SETTLE).await;
+        while rx.try_recv().is_ok() {}
+        let now = std::fs::read(&path).ok();
+        if now.is_none() || now == last {
+            continue;
+        }
+        last = now;
+        info!(path = %path.display(), "configuration file changed");
+        if reload(&shared.engine, &path) {
+            shared.reschedule.notify_one();
         }
     }
 }
