@@ -18,6 +18,25 @@ pub use secret::Secret;
 /// Default configuration path when neither `--config` nor `STEPPEWATCH_CONFIG` is given.
 pub const DEFAULT_PATH: &str = "/etc/steppewatch/steppewatch.toml";
 
+/// The built-in topics of SPEC; `[topics]` may extend them or define more.
+pub const TOPICS: [&str; 15] = [
+    "trade",
+    "energy",
+    "transport",
+    "agriculture",
+    "water",
+    "tourism",
+    "security",
+    "politics",
+    "economy",
+    "mining",
+    "culture",
+    "human-rights",
+    "environment",
+    "health",
+    "technology",
+];
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,11 +47,14 @@ pub struct Config {
     pub fetch: Fetch,
     pub http: Http,
     pub alerts: Alerts,
+    pub reload: Reload,
     /// Extra topic keywords: topic name -> terms, added to the built-in lists.
     pub topics: BTreeMap<String, Vec<String>>,
     pub feeds: Vec<FeedConfig>,
     pub watchlists: Vec<WatchlistConfig>,
     pub webhooks: Vec<WebhookConfig>,
+    /// Things that are allowed but probably unintended, one `file:line: sentence` each.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +72,10 @@ pub struct Poll {
     pub interval: Duration,
     /// Feeds fetched at once.
     pub concurrency: usize,
+    /// Adaptive polling never polls a feed more often than this.
+    pub min_interval: Duration,
+    /// Adaptive polling never waits longer than this between polls of a feed.
+    pub max_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +87,8 @@ pub struct Fetch {
     /// Allow loopback/private/link-local destinations (tests, intranet feeds).
     pub allow_private: bool,
     pub user_agent: String,
+    /// Redirects followed per request before giving up.
+    pub max_redirects: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +96,9 @@ pub struct Http {
     /// `None` when `listen = ""` turns the server off.
     pub listen: Option<SocketAddr>,
     pub token: Option<Secret>,
+    /// Extra `Host` names accepted besides the listen address and localhost
+    /// (DNS-rebinding guard when the server sits behind a proxy).
+    pub hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,9 +107,52 @@ pub struct Alerts {
     pub retry: Vec<Duration>,
     /// Age after which an undelivered alert becomes `failed`.
     pub give_up: Duration,
+    /// Webhooks told when a feed starts failing or recovers.
+    pub health_webhooks: Vec<String>,
+    /// Alerts per watchlist per `flood_window` before further matches go into a digest;
+    /// 0 turns flood control off.
+    pub flood_max: usize,
+    pub flood_window: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
+pub struct Reload {
+    /// Re-read the configuration when the file changes (besides SIGHUP).
+    pub watch_file: bool,
+}
+
+/// What a feed URL serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedKind {
+    /// RSS, Atom or JSON Feed.
+    #[default]
+    Feed,
+    /// An HTML page scraped with CSS selectors.
+    Html,
+}
+
+/// CSS selectors for `kind = "html"`; `None` fields fall back to the scraper's guesses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HtmlSelectors {
+    /// One element per item.
+    pub item: Option<String>,
+    /// Inside an item: the element whose `href` is the article link.
+    pub link: Option<String>,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub summary: Option<String>,
+}
+
+/// Whether a watchlist alerts once per article or once per story (the same story
+/// republished by several outlets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchPer {
+    #[default]
+    Article,
+    Story,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeedConfig {
     pub url: String,
     /// Display name; `None` means "use the feed's own title".
@@ -87,6 +161,9 @@ pub struct FeedConfig {
     pub full_text: bool,
     /// Country the outlet publishes from (ISO alpha-2); stored as `source_country`.
     pub country: Option<String>,
+    pub kind: FeedKind,
+    /// Only for `kind = Html`.
+    pub selectors: Option<HtmlSelectors>,
 }
 
 impl FeedConfig {
@@ -108,6 +185,7 @@ pub struct WatchlistConfig {
     pub webhooks: Vec<String>,
     /// Also match Latin terms in Cyrillic text and the reverse.
     pub translit: bool,
+    pub per: MatchPer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +195,39 @@ pub enum WebhookFormat {
     Discord,
     Telegram,
     Ntfy,
+}
+
+impl WebhookFormat {
+    /// Every format, in the order the documentation lists them.
+    pub const ALL: [WebhookFormat; 5] = [
+        WebhookFormat::Json,
+        WebhookFormat::Slack,
+        WebhookFormat::Discord,
+        WebhookFormat::Telegram,
+        WebhookFormat::Ntfy,
+    ];
+
+    /// The name used in the configuration file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "json",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Discord => "discord",
+            WebhookFormat::Telegram => "telegram",
+            WebhookFormat::Ntfy => "ntfy",
+        }
+    }
+
+    /// The format named `name` in the configuration file.
+    pub fn from_name(name: &str) -> Option<WebhookFormat> {
+        WebhookFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for WebhookFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -159,5 +270,59 @@ impl Config {
     /// The interval of one feed: its own, else `[poll] interval`.
     pub fn feed_interval(&self, feed: &FeedConfig) -> Duration {
         feed.interval.unwrap_or(self.poll.interval)
+    }
+
+    /// What `steppewatch check` prints for a valid file: where things are, what is
+    /// watched and where alerts go. Never prints secret values.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        use units::{format_duration, format_size};
+        let mut out = String::new();
+        let _ = writeln!(out, "configuration: {} (valid)", self.path.display());
+        let _ = writeln!(out, "database: {}", self.storage.path.display());
+        let _ = writeln!(
+            out,
+            "feeds: {} (default interval {}, {} at once, max body {})",
+            self.feeds.len(),
+            format_duration(self.poll.interval),
+            self.poll.concurrency,
+            format_size(self.fetch.max_body)
+        );
+        let _ = writeln!(out, "watchlists: {}", self.watchlists.len());
+        for list in &self.watchlists {
+            let terms = list.any.len() + list.all.len() + list.none.len();
+            let to = if list.webhooks.is_empty() {
+                "no webhooks".to_owned()
+            } else {
+                list.webhooks.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {terms} terms (any {}, all {}, none {}) -> {to}",
+                list.name,
+                list.any.len(),
+                list.all.len(),
+                list.none.len()
+            );
+        }
+        let _ = writeln!(out, "webhooks: {}", self.webhooks.len());
+        for hook in &self.webhooks {
+            let signed = if hook.secret.is_some() {
+                ", signed"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {} ({}{signed})", hook.name, hook.format);
+        }
+        match self.http.listen {
+            Some(addr) => {
+                let _ = writeln!(out, "http: {addr}");
+            }
+            None => out.push_str("http: off\n"),
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
     }
 }
