@@ -32,7 +32,7 @@ pub fn test(path: &Path, url: &str, json: bool) -> CliResult {
     // The configuration is optional here: `feeds test` is for trying URLs before adding them.
     let fetch = match load_config(path) {
         Ok(config) => config.fetch,
-        Err(_) => crate::config::Fetch::default(),
+        Err(_) => crate::config::Config::from_toml("", path)?.fetch,
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))?;
     runtime.block_on(async {
