@@ -12,7 +12,7 @@ CREATE TABLE feeds (
     country              TEXT,                   -- configured publishing country (source_country), not a subject tag
     etag                 TEXT,
     last_modified        TEXT,
-    status               TEXT NOT NULL DEFAULT 'new',  -- new | ok | failing | gone | quiet
+    status               TEXT NOT NULL DEFAULT 'new',  -- new | ok | error | failing | gone | quiet
     last_http_status     INTEGER,
     last_error           TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,

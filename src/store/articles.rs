@@ -120,6 +120,28 @@ fn content_hash(a: &Article) -> String {
 }
 
 impl Store {
+    /// Every article published since `since`, oldest first, as the matcher
+    /// sees it at ingest (text, tags, first feed). For large ranges prefer
+    /// [`Store::replay`], which holds one batch in memory at a time.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn articles_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(ArticleId, Article)>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = (to_ts(since), ArticleId::MIN);
+        loop {
+            let batch = self.replay_batch(cursor)?;
+            let Some((last_id, last)) = batch.last() else {
+                return Ok(out);
+            };
+            cursor = (to_ts(last.published), *last_id);
+            out.extend(batch);
+        }
+    }
+
     /// Stores one poll's articles in a single `BEGIN IMMEDIATE` transaction,
     /// together with their tags, watchlist matches and alert outbox rows.
     ///
@@ -1225,6 +1247,42 @@ mod tests {
         assert_eq!(again.alerts, 0);
         assert!(again.hits.iter().all(|h| !h.new));
         assert_eq!(count(&store, "alerts"), 2);
+    }
+
+    #[test]
+    fn articles_since_rebuilds_articles_oldest_first() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut old = article(a, "1", "https://x.test/1", "old");
+        old.published = t(1, 0);
+        let mut newer = tagged(
+            article(a, "2", "https://x.test/2", "newer"),
+            &["KZ"],
+            &["Almaty"],
+            &[],
+        );
+        newer.published = t(9, 0);
+        let mut mid = article(a, "3", "https://x.test/3", "mid");
+        mid.published = t(6, 0);
+        store
+            .ingest(&[old, newer.clone(), mid], &mut no_match, t(10, 9))
+            .unwrap();
+        let got = store.articles_since(t(5, 0)).unwrap();
+        let titles: Vec<&str> = got.iter().map(|(_, a)| a.title.as_str()).collect();
+        assert_eq!(titles, ["mid", "newer"]);
+        let (_, rebuilt) = &got[1];
+        assert_eq!(
+            (
+                &rebuilt.tags,
+                rebuilt.feed.as_str(),
+                rebuilt.identity.as_str()
+            ),
+            (&newer.tags, "A", "2")
+        );
+        assert_eq!(
+            (&rebuilt.body, rebuilt.published),
+            (&newer.body, newer.published)
+        );
     }
 
     #[test]

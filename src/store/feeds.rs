@@ -5,7 +5,7 @@ use super::{Store, StoreError, from_ts, to_ts};
 use crate::config::FeedConfig;
 use crate::model::FeedId;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, named_params, params};
 use serde::Serialize;
 
 /// A feed as stored, with its health.
@@ -24,7 +24,7 @@ pub struct FeedRow {
     pub country: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// `new`, `ok`, `failing`, `gone` or `quiet`.
+    /// `new`, `ok`, `error`, `failing`, `gone` or `quiet`.
     pub status: String,
     pub last_http_status: Option<u16>,
     pub last_error: Option<String>,
@@ -49,7 +49,10 @@ pub enum FeedStatus {
     /// Answered 304. Stored as `ok`, except that a feed already `quiet` stays
     /// `quiet`: a 304 is no sign of life.
     NotModified,
-    /// The fetch failed (network, HTTP error, unparsable body).
+    /// The fetch failed (network, HTTP error, unparsable body), but not yet
+    /// often enough in a row to call the feed failing.
+    Error,
+    /// The fetch failed several times in a row.
     Failing,
     /// 410 Gone: the feed is disabled.
     Gone,
@@ -63,6 +66,7 @@ impl FeedStatus {
         match self {
             FeedStatus::New => "new",
             FeedStatus::Ok | FeedStatus::NotModified => "ok",
+            FeedStatus::Error => "error",
             FeedStatus::Failing => "failing",
             FeedStatus::Gone => "gone",
             FeedStatus::Quiet => "quiet",
@@ -86,9 +90,9 @@ pub struct FetchRecord {
     pub http_status: Option<u16>,
     /// `None` on success clears the last error.
     pub error: Option<String>,
-    /// Validators for the next conditional GET. On a full 200 they replace the
-    /// stored ones (a server that stopped sending an ETag must not get the old
-    /// one back); on a 304 or a failure `None` keeps the stored value.
+    /// Validators for the next conditional GET; `None` keeps the stored value
+    /// (a 304 or a failure says nothing new, and a stale validator is harmless:
+    /// a server without ETags ignores If-None-Match).
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     /// Set after a permanent redirect (301/308): the new `current_url`.
@@ -200,41 +204,43 @@ impl Store {
     /// # Errors
     /// [`StoreError::NoFeed`] when there is no such feed, or a database error.
     pub fn record_fetch(&mut self, id: FeedId, rec: &FetchRecord) -> Result<(), StoreError> {
-        let full_body = matches!(rec.status, FeedStatus::Ok | FeedStatus::Quiet);
-        let changed = self.conn.prepare_cached(
-            "UPDATE feeds SET
-                status = CASE WHEN ?2 = 'not_modified' THEN (CASE status WHEN 'quiet' THEN 'quiet' ELSE 'ok' END) ELSE ?2 END,
-                last_http_status = ?3,
-                last_error = ?4,
-                etag = CASE WHEN ?5 THEN ?6 ELSE COALESCE(?6, etag) END,
-                last_modified = CASE WHEN ?5 THEN ?7 ELSE COALESCE(?7, last_modified) END,
-                current_url = COALESCE(?8, current_url),
-                title = COALESCE(?9, title),
-                last_polled = ?10,
-                last_success = CASE WHEN ?11 THEN ?10 ELSE last_success END,
-                next_poll = ?12,
-                retry_after = ?13,
-                consecutive_failures = ?14,
-                last_new_item = CASE WHEN ?15 > 0 THEN ?10 ELSE last_new_item END
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            stored_status(rec.status),
-            rec.http_status,
-            rec.error,
-            full_body,
-            rec.etag,
-            rec.last_modified,
-            rec.new_url,
-            rec.title,
-            to_ts(rec.at),
-            rec.status.is_success(),
-            to_ts(rec.next_poll),
-            rec.retry_after.map(to_ts),
-            rec.consecutive_failures,
-            rec.new_items as i64,
-        ])?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE feeds SET
+                    status = CASE WHEN :status = 'not_modified'
+                        THEN (CASE status WHEN 'quiet' THEN 'quiet' ELSE 'ok' END)
+                        ELSE :status END,
+                    last_http_status = :http_status,
+                    last_error = :error,
+                    etag = COALESCE(:etag, etag),
+                    last_modified = COALESCE(:last_modified, last_modified),
+                    current_url = COALESCE(:new_url, current_url),
+                    title = COALESCE(:title, title),
+                    last_polled = :at,
+                    last_success = CASE WHEN :success THEN :at ELSE last_success END,
+                    next_poll = :next_poll,
+                    retry_after = :retry_after,
+                    consecutive_failures = :failures,
+                    last_new_item = CASE WHEN :new_items > 0 THEN :at ELSE last_new_item END
+                 WHERE id = :id",
+            )?
+            .execute(named_params! {
+                ":id": id,
+                ":status": stored_status(rec.status),
+                ":http_status": rec.http_status,
+                ":error": rec.error,
+                ":etag": rec.etag,
+                ":last_modified": rec.last_modified,
+                ":new_url": rec.new_url,
+                ":title": rec.title,
+                ":at": to_ts(rec.at),
+                ":success": rec.status.is_success(),
+                ":next_poll": to_ts(rec.next_poll),
+                ":retry_after": rec.retry_after.map(to_ts),
+                ":failures": rec.consecutive_failures,
+                ":new_items": rec.new_items as i64,
+            })?;
         if changed == 0 {
             return Err(StoreError::NoFeed(id));
         }
@@ -380,17 +386,25 @@ mod tests {
         assert_eq!(row.last_polled, Some(t(1, 3)));
         assert_eq!(row.etag.as_deref(), Some("\"v1\""));
 
-        // A full 200 without validators clears them.
-        let bare = FetchRecord {
+        // A 304 reported as a plain `ok` without validators keeps them too,
+        // and an error below the failing threshold is stored as `error`.
+        let plain = FetchRecord {
             etag: None,
             last_modified: None,
             ..ok_record(t(1, 5))
         };
-        store.record_fetch(id, &bare).unwrap();
+        store.record_fetch(id, &plain).unwrap();
+        let error = FetchRecord {
+            status: FeedStatus::Error,
+            error: Some("timeout".into()),
+            ..plain
+        };
+        store.record_fetch(id, &error).unwrap();
         let row = store.feed(id).unwrap();
+        assert_eq!(row.etag.as_deref(), Some("\"v1\""));
         assert_eq!(
-            (row.etag, row.last_modified, row.last_error),
-            (None, None, None)
+            (row.status.as_str(), row.last_success),
+            ("error", Some(t(1, 5)))
         );
     }
 

@@ -164,9 +164,7 @@ pub(crate) mod testutil {
         FeedConfig {
             url: url.into(),
             name: name.map(Into::into),
-            interval: None,
-            full_text: false,
-            country: None,
+            ..FeedConfig::default()
         }
     }
 
