@@ -38,7 +38,7 @@ CREATE TABLE articles (
     lang          TEXT,
     published     INTEGER NOT NULL,
     fetched       INTEGER NOT NULL,
-    content_hash  TEXT NOT NULL                           -- of title+summary+body, to notice edits
+    content_hash  BLOB NOT NULL                           -- of title+summary+body, to notice edits
 );
 CREATE UNIQUE INDEX articles_url ON articles(url) WHERE url <> '';
 CREATE INDEX articles_published ON articles(published DESC, id DESC);
@@ -55,7 +55,7 @@ CREATE TABLE article_sources (
     -- The hash of the version this source last gave: an edit is a change in
     -- one source's own version, so two feeds carrying different texts of one
     -- story never make it flip back and forth.
-    content_hash TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
     PRIMARY KEY (feed_id, identity)
 );
 CREATE INDEX article_sources_article ON article_sources(article_id);
