@@ -53,6 +53,9 @@ pub struct ArticleFilter {
     pub limit: usize,
     /// Pagination: only articles listed after this one (newest-first order).
     pub before_id: Option<ArticleId>,
+    /// Articles carried by a feed configured with this publishing country
+    /// (news *from* an outlet there, not news *about* it).
+    pub source_country: Option<String>,
 }
 
 /// One source of an article: a feed that carried it and the link it gave.
@@ -83,6 +86,8 @@ pub struct ArticleView {
     pub watchlists: Vec<String>,
     /// Every feed that carried it, first one first.
     pub sources: Vec<SourceView>,
+    /// Publishing country configured for the first feed, if any.
+    pub source_country: Option<String>,
 }
 
 /// One (article, watchlist) pair a replay found.
@@ -379,6 +384,7 @@ impl Store {
                     topics: Vec::new(),
                     watchlists: Vec::new(),
                     sources: Vec::new(),
+                    source_country: r.get(8)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -501,7 +507,8 @@ impl Store {
 
 /// Article columns of an `ArticleView`, joined with the first feed for its name.
 const VIEW_SELECT: &str = "SELECT a.id, a.url, a.title, COALESCE(f.name, f.title, f.url), \
-     a.published, a.fetched, a.lang, a.summary FROM articles a JOIN feeds f ON f.id = a.feed_id";
+     a.published, a.fetched, a.lang, a.summary, f.country \
+     FROM articles a JOIN feeds f ON f.id = a.feed_id";
 
 /// ` AND ...` clauses and their parameters for a filter.
 fn filter_clauses(filter: &ArticleFilter) -> (String, Vec<Value>) {
@@ -534,6 +541,13 @@ fn filter_clauses(filter: &ArticleFilter) -> (String, Vec<Value>) {
             " AND a.id IN (SELECT s.article_id FROM article_sources s JOIN feeds f ON f.id = s.feed_id
                   WHERE f.url = ? OR COALESCE(f.name, f.title, f.url) = ?)",
             Value::Text(feed.clone()),
+        );
+    }
+    if let Some(cc) = &filter.source_country {
+        add(
+            " AND a.id IN (SELECT s.article_id FROM article_sources s JOIN feeds f ON f.id = s.feed_id
+                  WHERE f.country = ? COLLATE NOCASE)",
+            Value::Text(cc.trim().to_string()),
         );
     }
     if let Some(since) = filter.since {
@@ -1042,6 +1056,9 @@ mod tests {
     fn list_filters() {
         let (_dir, mut store) = open();
         let (a, b) = two_feeds(&mut store);
+        let mut kg_outlet = crate::store::testutil::feed_config("http://b.test/feed", Some("B"));
+        kg_outlet.country = Some("KG".into());
+        store.sync_feeds(&[kg_outlet], t(1, 0)).unwrap();
         let mut matcher = title_matcher(&[("water", "water-watch", &[])]);
         let mut kz = tagged(
             article(a, "1", "https://x.test/1", "Almaty water"),
@@ -1151,6 +1168,16 @@ mod tests {
             })
             .is_empty()
         );
+        assert_eq!(
+            list(ArticleFilter {
+                source_country: s("kg"),
+                ..Default::default()
+            }),
+            [ids[2], ids[1]]
+        );
+        let views = store.list_articles(&ArticleFilter::default()).unwrap();
+        assert_eq!(views[0].source_country.as_deref(), Some("KG"));
+        assert_eq!(views[2].source_country, None);
     }
 
     #[test]

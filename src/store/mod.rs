@@ -154,6 +154,7 @@ impl Store {
         })
     }
 
+    /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
