@@ -115,6 +115,24 @@ pub struct Alerts {
     pub flood_window: Duration,
 }
 
+impl Default for Alerts {
+    /// The defaults of SPEC: the Standard Webhooks example schedule (about
+    /// 75 h in all), give up after 3 days, 20 messages per hour per watchlist.
+    fn default() -> Alerts {
+        let secs = Duration::from_secs;
+        Alerts {
+            retry: [5, 300, 1800, 7200, 18000, 36000, 36000, 50400, 72000, 86400]
+                .into_iter()
+                .map(secs)
+                .collect(),
+            give_up: secs(3 * 86400),
+            flood_max: 20,
+            flood_window: secs(3600),
+            health_webhooks: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Reload {
     /// Re-read the configuration when the file changes (besides SIGHUP).

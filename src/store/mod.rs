@@ -12,7 +12,10 @@ pub mod search;
 use std::path::{Path, PathBuf};
 
 /// Schema migrations, applied in order, each in its own transaction.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_alert_delivery.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
