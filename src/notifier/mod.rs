@@ -15,6 +15,8 @@
 pub mod flood;
 pub mod format;
 pub mod sign;
+#[cfg(test)]
+mod tests;
 
 use crate::config::{Alerts, Config, WebhookConfig};
 use crate::outbox::{self, Verdict};
@@ -100,6 +102,10 @@ pub enum NotifyError {
 /// # Errors
 /// The TLS backend cannot be set up.
 pub fn client(cfg: &Config) -> Result<reqwest::Client, NotifyError> {
+    build_client(cfg.fetch.connect_timeout, &cfg.fetch.user_agent)
+}
+
+fn build_client(connect_timeout: Duration, user_agent: &str) -> Result<reqwest::Client, NotifyError> {
     // reqwest is built without a default crypto provider; installing one twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     // TODO(fetch guard): with allow_private = false, use the fetcher's guarded
@@ -108,8 +114,8 @@ pub fn client(cfg: &Config) -> Result<reqwest::Client, NotifyError> {
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(cfg.fetch.connect_timeout)
-        .user_agent(cfg.fetch.user_agent.as_str())
+        .connect_timeout(connect_timeout)
+        .user_agent(user_agent)
         .build()?;
     Ok(client)
 }
