@@ -205,7 +205,10 @@ mod tests {
     fn retry_after_wins_when_longer_and_is_capped() {
         let schedule = [secs(5)];
         let mut rng = StdRng::seed_from_u64(1);
-        assert_eq!(next_delay(1, &schedule, Some(secs(120)), &mut rng), Some(secs(120)));
+        assert_eq!(
+            next_delay(1, &schedule, Some(secs(120)), &mut rng),
+            Some(secs(120))
+        );
         let short = next_delay(1, &schedule, Some(secs(1)), &mut rng).unwrap();
         assert!(short >= secs(4) && short <= secs(6));
         let huge = next_delay(1, &schedule, Some(secs(10 * 86400)), &mut rng);
@@ -222,15 +225,26 @@ mod tests {
         let now = created + chrono::Duration::hours(71);
         let next = plan_retry(created, now, 9, &alerts, None, &mut rng).unwrap();
         assert_eq!(next, created + three_days);
-        assert_eq!(plan_retry(created, created + three_days, 10, &alerts, None, &mut rng), None);
+        assert_eq!(
+            plan_retry(created, created + three_days, 10, &alerts, None, &mut rng),
+            None
+        );
     }
 
     #[test]
     fn retry_after_parses_seconds_and_dates() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(parse_retry_after(" 120 ", now), Some(secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now), Some(secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
+            Some(secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -258,6 +258,14 @@ pub struct WebhookConfig {
     pub chat_id: Option<String>,
 }
 
+impl AsRef<Config> for Config {
+    /// Lets tasks that only need the configuration take any published state
+    /// holding one (see `notifier::run`).
+    fn as_ref(&self) -> &Config {
+        self
+    }
+}
+
 /// Every problem found in a configuration file, one `file:line: sentence` each.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .problems.join("\n"))]

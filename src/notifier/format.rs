@@ -116,9 +116,10 @@ impl Event {
         let data = payload["data"].clone();
         match payload["type"].as_str().unwrap_or_default() {
             "watchlist.digest" => Event::Digest(serde_json::from_value(data).unwrap_or_default()),
-            kind if kind.starts_with("feed.") => {
-                Event::Health(kind.to_owned(), serde_json::from_value(data).unwrap_or_default())
-            }
+            kind if kind.starts_with("feed.") => Event::Health(
+                kind.to_owned(),
+                serde_json::from_value(data).unwrap_or_default(),
+            ),
             _ => Event::Match(serde_json::from_value(data).unwrap_or_default()),
         }
     }
@@ -131,13 +132,19 @@ pub fn render(payload: &Value, webhook: &WebhookConfig) -> Rendered {
         WebhookFormat::Json => json_body(payload.to_string()),
         WebhookFormat::Slack => json_body(slack(&event).to_string()),
         WebhookFormat::Discord => json_body(discord(&event).to_string()),
-        WebhookFormat::Telegram => json_body(telegram(&event, webhook.chat_id.as_deref()).to_string()),
+        WebhookFormat::Telegram => {
+            json_body(telegram(&event, webhook.chat_id.as_deref()).to_string())
+        }
         WebhookFormat::Ntfy => ntfy(&event),
     }
 }
 
 fn json_body(body: String) -> Rendered {
-    Rendered { body: body.into_bytes(), content_type: "application/json", headers: Vec::new() }
+    Rendered {
+        body: body.into_bytes(),
+        content_type: "application/json",
+        headers: Vec::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -175,13 +182,18 @@ fn cut_bytes(text: &str, max: usize) -> String {
 
 /// Escapes the three characters Slack's mrkdwn treats as control characters.
 fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Escapes `<`, `>` and `&` as Telegram's HTML parse mode requires (and `"`
 /// for attribute values).
 fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// "KZ, CN · Xinjiang, Urumqi · trade", skipping empty lists.
@@ -205,7 +217,11 @@ fn source_line(article: &ArticleData) -> String {
 }
 
 fn title_or_url(article: &ArticleData) -> &str {
-    if article.title.trim().is_empty() { &article.url } else { &article.title }
+    if article.title.trim().is_empty() {
+        &article.url
+    } else {
+        &article.title
+    }
 }
 
 fn health_headline(kind: &str, feed: &FeedRef) -> String {
@@ -215,7 +231,11 @@ fn health_headline(kind: &str, feed: &FeedRef) -> String {
         "feed.recovered" => "has recovered",
         _ => "changed state",
     };
-    let name = if feed.name.is_empty() { &feed.url } else { &feed.name };
+    let name = if feed.name.is_empty() {
+        &feed.url
+    } else {
+        &feed.name
+    };
     format!("Feed {name} {what}")
 }
 
@@ -244,7 +264,11 @@ fn slack_link(url: &str, label: &str) -> String {
     if url.is_empty() {
         return slack_escape(label);
     }
-    format!("<{}|{}>", slack_escape(url).replace('|', "%7C"), slack_escape(label))
+    format!(
+        "<{}|{}>",
+        slack_escape(url).replace('|', "%7C"),
+        slack_escape(label)
+    )
 }
 
 fn slack(event: &Event) -> Value {
@@ -253,7 +277,11 @@ fn slack(event: &Event) -> Value {
         Event::Digest(d) => slack_digest(d),
         Event::Health(kind, h) => {
             let headline = health_headline(kind, &h.feed);
-            let mut body = format!("*{}*\n{}", slack_escape(&headline), slack_link(&h.feed.url, &h.feed.url));
+            let mut body = format!(
+                "*{}*\n{}",
+                slack_escape(&headline),
+                slack_link(&h.feed.url, &h.feed.url)
+            );
             if let Some(error) = &h.error {
                 body.push_str(&format!("\n`{}`", slack_escape(error)));
             }
@@ -292,12 +320,19 @@ fn slack_match(m: &MatchData) -> (String, Vec<Value>) {
 }
 
 fn slack_digest(d: &DigestData) -> (String, Vec<Value>) {
-    let headline = format!("{} more articles matched watchlist {}", d.articles.len(), d.watchlist);
+    let headline = format!(
+        "{} more articles matched watchlist {}",
+        d.articles.len(),
+        d.watchlist
+    );
     let mut blocks = vec![slack_section(&format!("*{}*", slack_escape(&headline)))];
     // Pack lines into sections, each under the section limit.
     let mut section = String::new();
     for a in &d.articles {
-        let line = format!("• {}\n", slack_link(&a.url, &cut(title_or_url(a), DIGEST_TITLE_MAX)));
+        let line = format!(
+            "• {}\n",
+            slack_link(&a.url, &cut(title_or_url(a), DIGEST_TITLE_MAX))
+        );
         if section.chars().count() + line.chars().count() > SLACK_SECTION_MAX {
             blocks.push(slack_section(&section));
             section.clear();
@@ -341,7 +376,11 @@ fn discord_match(m: &MatchData) -> (String, Value) {
     let title = cut(title_or_url(a), DISCORD_TITLE_MAX);
     let footer = cut(&source_line(a), DISCORD_FOOTER_MAX);
     let mut fields = Vec::new();
-    for (name, list) in [("Countries", &a.countries), ("Regions", &a.regions), ("Topics", &a.topics)] {
+    for (name, list) in [
+        ("Countries", &a.countries),
+        ("Regions", &a.regions),
+        ("Topics", &a.topics),
+    ] {
         if !list.is_empty() {
             fields.push(json!({"name": name, "value": cut(&list.join(", "), DISCORD_FIELD_VALUE_MAX), "inline": true}));
         }
@@ -353,7 +392,10 @@ fn discord_match(m: &MatchData) -> (String, Value) {
         fields.push(json!({"name": cut(&t.term, DISCORD_FIELD_NAME_MAX),
                            "value": cut(&t.snippet, DISCORD_FIELD_VALUE_MAX), "inline": false}));
     }
-    let fields = fit_fields(fields, DISCORD_EMBED_TOTAL_MAX.saturating_sub(title.chars().count() + footer.chars().count()));
+    let fields = fit_fields(
+        fields,
+        DISCORD_EMBED_TOTAL_MAX.saturating_sub(title.chars().count() + footer.chars().count()),
+    );
     let mut embed = json!({"title": title, "footer": {"text": footer}, "fields": fields});
     if !a.url.is_empty() {
         embed["url"] = json!(a.url);
@@ -383,18 +425,29 @@ fn fit_fields(mut fields: Vec<Value>, budget: usize) -> Vec<Value> {
 }
 
 fn discord_digest(d: &DigestData) -> (String, Value) {
-    let headline = format!("{} more articles matched watchlist {}", d.articles.len(), d.watchlist);
+    let headline = format!(
+        "{} more articles matched watchlist {}",
+        d.articles.len(),
+        d.watchlist
+    );
     let mut description = String::new();
     for a in &d.articles {
         let label = cut(title_or_url(a), DIGEST_TITLE_MAX).replace(['[', ']'], "");
-        let line = if a.url.is_empty() { format!("• {label}\n") } else { format!("• [{label}]({})\n", a.url) };
+        let line = if a.url.is_empty() {
+            format!("• {label}\n")
+        } else {
+            format!("• [{label}]({})\n", a.url)
+        };
         if description.chars().count() + line.chars().count() > DISCORD_DESCRIPTION_MAX {
             break;
         }
         description.push_str(&line);
     }
     let title = cut(&headline, DISCORD_TITLE_MAX);
-    (headline, json!({"title": title, "description": description}))
+    (
+        headline,
+        json!({"title": title, "description": description}),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -466,7 +519,10 @@ fn telegram(event: &Event, chat_id: Option<&str>) -> Value {
                 t.text(&tags).text("\n");
             }
             for m in &m.matches {
-                t.text("\n").wrapped("<b>", "</b>", &m.term).text(": ").text(&cut(&m.snippet, SNIPPET_MAX));
+                t.text("\n")
+                    .wrapped("<b>", "</b>", &m.term)
+                    .text(": ")
+                    .text(&cut(&m.snippet, SNIPPET_MAX));
             }
             preview_url = a.url.clone();
         }
@@ -474,11 +530,15 @@ fn telegram(event: &Event, chat_id: Option<&str>) -> Value {
             let headline = format!("{} more articles matched {}", d.articles.len(), d.watchlist);
             t.wrapped("<b>", "</b>", &headline).text("\n");
             for a in &d.articles {
-                t.text("• ").link(&a.url, &cut(title_or_url(a), DIGEST_TITLE_MAX), false).text("\n");
+                t.text("• ")
+                    .link(&a.url, &cut(title_or_url(a), DIGEST_TITLE_MAX), false)
+                    .text("\n");
             }
         }
         Event::Health(kind, h) => {
-            t.wrapped("<b>", "</b>", &health_headline(kind, &h.feed)).text("\n").text(&h.feed.url);
+            t.wrapped("<b>", "</b>", &health_headline(kind, &h.feed))
+                .text("\n")
+                .text(&h.feed.url);
             if let Some(error) = &h.error {
                 t.text("\n").wrapped("<code>", "</code>", error);
             }
@@ -504,7 +564,10 @@ fn telegram(event: &Event, chat_id: Option<&str>) -> Value {
 /// non-ASCII text becomes RFC 2047 encoded words (UTF-8, base64), split at
 /// character boundaries so each word stays under the 75-character line limit.
 fn header_value(text: &str) -> String {
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.is_ascii() {
         return clean;
     }
@@ -522,7 +585,10 @@ fn header_value(text: &str) -> String {
 }
 
 fn encoded_word(chunk: &str) -> String {
-    format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(chunk))
+    format!(
+        "=?UTF-8?B?{}?=",
+        base64::engine::general_purpose::STANDARD.encode(chunk)
+    )
 }
 
 /// A tag ntfy accepts: no commas (the separator) and no surrounding space.
@@ -543,15 +609,29 @@ fn ntfy(event: &Event) -> Rendered {
                 body.push_str(&format!("\n{}: {}", t.term, cut(&t.snippet, SNIPPET_MAX)));
             }
             let title = format!("{}: {}", m.watchlist, cut(title_or_url(a), 200));
-            (title, vec!["newspaper".to_owned(), ntfy_tag(&m.watchlist)], a.url.clone(), body)
+            (
+                title,
+                vec!["newspaper".to_owned(), ntfy_tag(&m.watchlist)],
+                a.url.clone(),
+                body,
+            )
         }
         Event::Digest(d) => {
             let mut body = String::new();
             for a in &d.articles {
-                body.push_str(&format!("• {}\n  {}\n", cut(title_or_url(a), DIGEST_TITLE_MAX), a.url));
+                body.push_str(&format!(
+                    "• {}\n  {}\n",
+                    cut(title_or_url(a), DIGEST_TITLE_MAX),
+                    a.url
+                ));
             }
             let title = format!("{}: {} more articles", d.watchlist, d.articles.len());
-            (title, vec!["newspaper".to_owned(), ntfy_tag(&d.watchlist)], String::new(), body)
+            (
+                title,
+                vec!["newspaper".to_owned(), ntfy_tag(&d.watchlist)],
+                String::new(),
+                body,
+            )
         }
         Event::Health(kind, h) => {
             let emoji = match kind.as_str() {
@@ -560,10 +640,18 @@ fn ntfy(event: &Event) -> Rendered {
                 _ => "warning",
             };
             let body = h.error.clone().unwrap_or_else(|| h.feed.url.clone());
-            (health_headline(kind, &h.feed), vec![emoji.to_owned()], h.feed.url.clone(), body)
+            (
+                health_headline(kind, &h.feed),
+                vec![emoji.to_owned()],
+                h.feed.url.clone(),
+                body,
+            )
         }
     };
-    let mut headers = vec![("Title", header_value(&title)), ("Tags", header_value(&tags.join(",")))];
+    let mut headers = vec![
+        ("Title", header_value(&title)),
+        ("Tags", header_value(&tags.join(","))),
+    ];
     if !click.is_empty() {
         headers.push(("Click", header_value(&click)));
     }
@@ -652,7 +740,12 @@ mod tests {
         assert_eq!(blocks[0]["type"], "section");
         assert_eq!(blocks[0]["text"]["type"], "mrkdwn");
         let head = blocks[0]["text"]["text"].as_str().unwrap();
-        assert!(head.contains("<https://news.example/a?x=1&amp;y=2|Trade &lt;up&gt; &amp; away in Ürümqi>"), "{head}");
+        assert!(
+            head.contains(
+                "<https://news.example/a?x=1&amp;y=2|Trade &lt;up&gt; &amp; away in Ürümqi>"
+            ),
+            "{head}"
+        );
         for block in blocks.iter().filter(|b| b["type"] == "section") {
             assert!(chars(&block["text"]["text"]) <= SLACK_SECTION_MAX);
         }
@@ -660,7 +753,10 @@ mod tests {
         assert!(quotes.contains("&lt;region&gt; &amp; more"), "{quotes}");
         assert!(quotes.contains('…'), "the 10 KB snippet is cut");
         assert_eq!(blocks[2]["type"], "context");
-        assert_eq!(blocks[2]["elements"][0]["text"], "KZ, CN · Xinjiang, Urumqi · trade");
+        assert_eq!(
+            blocks[2]["elements"][0]["text"],
+            "KZ, CN · Xinjiang, Urumqi · trade"
+        );
     }
 
     #[test]
@@ -672,13 +768,22 @@ mod tests {
         assert_eq!(embed["title"], "Trade <up> & away in Ürümqi");
         assert_eq!(embed["url"], "https://news.example/a?x=1&y=2");
         assert_eq!(embed["timestamp"], "2026-10-18T08:00:00Z");
-        assert_eq!(embed["footer"]["text"], "The Astana Times · 2026-10-18T08:00:00Z");
+        assert_eq!(
+            embed["footer"]["text"],
+            "The Astana Times · 2026-10-18T08:00:00Z"
+        );
         let fields = embed["fields"].as_array().unwrap();
         assert!(fields.len() <= DISCORD_FIELDS_MAX);
-        assert_eq!(fields[0], json!({"name": "Countries", "value": "KZ, CN", "inline": true}));
+        assert_eq!(
+            fields[0],
+            json!({"name": "Countries", "value": "KZ, CN", "inline": true})
+        );
         let snippet = fields.iter().find(|f| f["name"] == "Хоргос").unwrap();
         let len = chars(&snippet["value"]);
-        assert!(len <= DISCORD_FIELD_VALUE_MAX && len > DISCORD_FIELD_VALUE_MAX - 50, "{len}");
+        assert!(
+            len <= DISCORD_FIELD_VALUE_MAX && len > DISCORD_FIELD_VALUE_MAX - 50,
+            "{len}"
+        );
         assert!(snippet["value"].as_str().unwrap().ends_with('…'));
         let total = chars(&embed["title"]) + chars(&embed["footer"]["text"]) + fields_chars(fields);
         assert!(total <= DISCORD_EMBED_TOTAL_MAX);
@@ -689,7 +794,10 @@ mod tests {
         let b = body_json(&render(&payload(), &webhook(WebhookFormat::Telegram)));
         assert_eq!(b["chat_id"], json!(-1001234567890i64));
         assert_eq!(b["parse_mode"], "HTML");
-        assert_eq!(b["link_preview_options"]["url"], "https://news.example/a?x=1&y=2");
+        assert_eq!(
+            b["link_preview_options"]["url"],
+            "https://news.example/a?x=1&y=2"
+        );
         let text = b["text"].as_str().unwrap();
         assert!(text.starts_with("<b>xinjiang</b>: <b><a href=\"https://news.example/a?x=1&amp;y=2\">Trade &lt;up&gt; &amp; away in Ürümqi</a></b>\n"), "{text}");
         assert!(text.contains("&lt;region&gt; &amp; more"));
@@ -704,7 +812,11 @@ mod tests {
                 _ => {}
             }
         }
-        let visible = visible.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        let visible = visible
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
         assert!(visible.encode_utf16().count() <= TELEGRAM_TEXT_MAX);
         assert!(visible.ends_with('…'), "the 10 KB snippet is cut");
     }
@@ -713,16 +825,30 @@ mod tests {
     fn ntfy_is_plain_text_with_title_tags_and_click_headers() {
         let r = render(&payload(), &webhook(WebhookFormat::Ntfy));
         assert_eq!(r.content_type, "text/plain; charset=utf-8");
-        let header = |name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap();
+        let header = |name: &str| {
+            r.headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(header("Tags"), "newspaper,xinjiang");
         assert_eq!(header("Click"), "https://news.example/a?x=1&y=2");
         let title = header("Title");
-        assert!(title.is_ascii() && title.starts_with("=?UTF-8?B?"), "{title}");
+        assert!(
+            title.is_ascii() && title.starts_with("=?UTF-8?B?"),
+            "{title}"
+        );
         let decoded: String = title
             .split(' ')
             .map(|w| {
                 let b64 = w.trim_start_matches("=?UTF-8?B?").trim_end_matches("?=");
-                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .unwrap(),
+                )
+                .unwrap()
             })
             .collect();
         assert_eq!(decoded, "xinjiang: Trade <up> & away in Ürümqi");
@@ -737,32 +863,69 @@ mod tests {
     fn digests_list_every_article_in_every_format() {
         let p = digest(20);
         let slack = body_json(&render(&p, &webhook(WebhookFormat::Slack)));
-        let slack_text: String = slack["blocks"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap().to_owned()).collect();
+        let slack_text: String = slack["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["text"]["text"].as_str().unwrap().to_owned())
+            .collect();
         let discord = body_json(&render(&p, &webhook(WebhookFormat::Discord)));
-        let discord_text = discord["embeds"][0]["description"].as_str().unwrap().to_owned();
-        let telegram = body_json(&render(&p, &webhook(WebhookFormat::Telegram)))["text"].as_str().unwrap().to_owned();
+        let discord_text = discord["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let telegram = body_json(&render(&p, &webhook(WebhookFormat::Telegram)))["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let ntfy = String::from_utf8(render(&p, &webhook(WebhookFormat::Ntfy)).body).unwrap();
         for i in 0..20 {
             let url = format!("https://news.example/{i}");
-            assert!(slack_text.contains(&format!("<{url}|Story {i} &lt;b&gt;>")), "slack {i}");
-            assert!(discord_text.contains(&format!("[Story {i} <b>]({url})")), "discord {i}");
-            assert!(telegram.contains(&format!("<a href=\"{url}\">Story {i} &lt;b&gt;</a>")), "telegram {i}");
-            assert!(ntfy.contains(&format!("Story {i} <b>\n  {url}")), "ntfy {i}");
+            assert!(
+                slack_text.contains(&format!("<{url}|Story {i} &lt;b&gt;>")),
+                "slack {i}"
+            );
+            assert!(
+                discord_text.contains(&format!("[Story {i} <b>]({url})")),
+                "discord {i}"
+            );
+            assert!(
+                telegram.contains(&format!("<a href=\"{url}\">Story {i} &lt;b&gt;</a>")),
+                "telegram {i}"
+            );
+            assert!(
+                ntfy.contains(&format!("Story {i} <b>\n  {url}")),
+                "ntfy {i}"
+            );
         }
         assert!(slack_text.contains("20 more articles matched watchlist xinjiang"));
     }
 
     #[test]
     fn health_events_render_in_every_format() {
-        let p = crate::outbox::health_event("feed.failing", "Kabar", "https://kabar.kg/rss", Some("http 500"), chrono::Utc::now());
+        let p = crate::outbox::health_event(
+            "feed.failing",
+            "Kabar",
+            "https://kabar.kg/rss",
+            Some("http 500"),
+            chrono::Utc::now(),
+        );
         let slack = body_json(&render(&p, &webhook(WebhookFormat::Slack)));
         assert_eq!(slack["text"], "Feed Kabar is failing");
         let discord = body_json(&render(&p, &webhook(WebhookFormat::Discord)));
         assert_eq!(discord["embeds"][0]["description"], "http 500");
         let telegram = body_json(&render(&p, &webhook(WebhookFormat::Telegram)));
-        assert!(telegram["text"].as_str().unwrap().contains("<code>http 500</code>"));
+        assert!(
+            telegram["text"]
+                .as_str()
+                .unwrap()
+                .contains("<code>http 500</code>")
+        );
         let ntfy = render(&p, &webhook(WebhookFormat::Ntfy));
         assert!(ntfy.headers.contains(&("Tags", "warning".to_owned())));
-        assert!(ntfy.headers.contains(&("Click", "https://kabar.kg/rss".to_owned())));
+        assert!(
+            ntfy.headers
+                .contains(&("Click", "https://kabar.kg/rss".to_owned()))
+        );
     }
 }

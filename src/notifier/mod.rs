@@ -105,7 +105,10 @@ pub fn client(cfg: &Config) -> Result<reqwest::Client, NotifyError> {
     build_client(cfg.fetch.connect_timeout, &cfg.fetch.user_agent)
 }
 
-fn build_client(connect_timeout: Duration, user_agent: &str) -> Result<reqwest::Client, NotifyError> {
+fn build_client(
+    connect_timeout: Duration,
+    user_agent: &str,
+) -> Result<reqwest::Client, NotifyError> {
     // reqwest is built without a default crypto provider; installing one twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     // TODO(fetch guard): with allow_private = false, use the fetcher's guarded
@@ -162,7 +165,10 @@ async fn deliver_batch(
         Ok(due) => due,
         Err(e) => {
             tracing::error!(error = %e, "unable to read due alerts");
-            return DeliveryReport { errors: 1, ..DeliveryReport::default() };
+            return DeliveryReport {
+                errors: 1,
+                ..DeliveryReport::default()
+            };
         }
     };
     let claimed = due.len();
@@ -172,11 +178,20 @@ async fn deliver_batch(
     }
     let rounds = by_webhook.into_iter().map(|(name, rows)| {
         let webhook = webhooks.iter().find(|w| w.name == name);
-        let target = Target { store, alerts_cfg, client, now, stop };
+        let target = Target {
+            store,
+            alerts_cfg,
+            client,
+            now,
+            stop,
+        };
         target.deliver(name, webhook, rows)
     });
     let reports = futures_util::future::join_all(rounds).await;
-    let total = DeliveryReport { claimed, ..DeliveryReport::default() };
+    let total = DeliveryReport {
+        claimed,
+        ..DeliveryReport::default()
+    };
     reports.into_iter().fold(total, DeliveryReport::merge)
 }
 
@@ -200,23 +215,40 @@ struct Hook<'a> {
 
 impl<'a> Target<'a> {
     /// Sends one webhook's due alerts.
-    async fn deliver(self, name: String, webhook: Option<&'a WebhookConfig>, rows: Vec<AlertRow>) -> DeliveryReport {
+    async fn deliver(
+        self,
+        name: String,
+        webhook: Option<&'a WebhookConfig>,
+        rows: Vec<AlertRow>,
+    ) -> DeliveryReport {
         let Some(webhook) = webhook else {
             let error = format!("webhook {name} is not configured");
             return self.fail_all(&rows, &error).await;
         };
         match self.gone_mark(webhook).await {
-            Ok(Some(error)) => return self.fail_all(&rows, &format!("webhook gone: {error}")).await,
+            Ok(Some(error)) => {
+                return self
+                    .fail_all(&rows, &format!("webhook gone: {error}"))
+                    .await;
+            }
             Ok(None) => {}
             Err(report) => return report,
         }
-        let key = match webhook.secret.as_ref().map(|s| SigningKey::from_secret(s.expose())) {
+        let key = match webhook
+            .secret
+            .as_ref()
+            .map(|s| SigningKey::from_secret(s.expose()))
+        {
             Some(Err(e)) => return self.fail_all(&rows, &e.to_string()).await,
             Some(Ok(key)) => Some(key),
             None => None,
         };
         let (sends, mut report) = self.plan(webhook, rows).await;
-        let hook = Hook { config: webhook, key, gone: AtomicBool::new(false) };
+        let hook = Hook {
+            config: webhook,
+            key,
+            gone: AtomicBool::new(false),
+        };
         let hook = &hook;
         let results = futures_util::stream::iter(sends)
             .map(|send| self.send(hook, send))
@@ -245,29 +277,43 @@ impl<'a> Target<'a> {
         })
         .await;
         match result {
-            Ok(()) => DeliveryReport { failed: rows.len(), ..DeliveryReport::default() },
+            Ok(()) => DeliveryReport {
+                failed: rows.len(),
+                ..DeliveryReport::default()
+            },
             Err(e) => {
                 tracing::error!(error = %e, "unable to record failed alerts");
-                DeliveryReport { errors: 1, ..DeliveryReport::default() }
+                DeliveryReport {
+                    errors: 1,
+                    ..DeliveryReport::default()
+                }
             }
         }
     }
 
     /// Splits one webhook's rows into sends: health events go on their own,
     /// article alerts pass flood control per watchlist.
-    async fn plan(&self, webhook: &WebhookConfig, rows: Vec<AlertRow>) -> (Vec<Send>, DeliveryReport) {
+    async fn plan(
+        &self,
+        webhook: &WebhookConfig,
+        rows: Vec<AlertRow>,
+    ) -> (Vec<Send>, DeliveryReport) {
         let mut sends = Vec::new();
         let mut report = DeliveryReport::default();
         let mut by_watchlist: BTreeMap<String, Vec<AlertRow>> = BTreeMap::new();
         for row in rows {
             if row.kind == "watchlist.match" && !row.watchlist.is_empty() {
-                by_watchlist.entry(row.watchlist.clone()).or_default().push(row);
+                by_watchlist
+                    .entry(row.watchlist.clone())
+                    .or_default()
+                    .push(row);
             } else {
-                sends.push(Send::One(row));
+                sends.push(Send::one(row));
             }
         }
         for (watchlist, due) in by_watchlist {
-            let window = chrono::Duration::from_std(self.alerts_cfg.flood_window).unwrap_or_default();
+            let window =
+                chrono::Duration::from_std(self.alerts_cfg.flood_window).unwrap_or_default();
             let since = self.now - window;
             let (w, h) = (watchlist.clone(), webhook.name.clone());
             let usage = match blocking(self.store, move |s| s.flood_usage(&w, &h, since)).await {
@@ -301,7 +347,9 @@ impl<'a> Target<'a> {
             return DeliveryReport::default();
         }
         if hook.gone.load(Ordering::Relaxed) {
-            return self.fail_all(send.alerts(), "webhook gone (410) earlier in this round").await;
+            return self
+                .fail_all(send.alerts(), "webhook gone (410) earlier in this round")
+                .await;
         }
         let attempt = self.attempt(hook, &send).await;
         let mut report = self.record(hook, &send, attempt).await;
@@ -321,14 +369,21 @@ impl<'a> Target<'a> {
             .header("webhook-id", send.msg_id())
             .header("webhook-timestamp", timestamp.to_string());
         if let Some(key) = &hook.key {
-            request = request.header("webhook-signature", key.sign(send.msg_id(), timestamp, &rendered.body));
+            request = request.header(
+                "webhook-signature",
+                key.sign(send.msg_id(), timestamp, &rendered.body),
+            );
         }
         for (name, value) in rendered.headers {
             request = request.header(name, value);
         }
         match request.body(rendered.body).send().await {
             Ok(response) => Attempt::from_response(response, self.now).await,
-            Err(e) => Attempt { verdict: Verdict::Retry, retry_after: None, error: describe(&e) },
+            Err(e) => Attempt {
+                verdict: Verdict::Retry,
+                retry_after: None,
+                error: describe(&e),
+            },
         }
     }
 
@@ -377,12 +432,20 @@ impl<'a> Target<'a> {
             Send::Digest(d) => {
                 let ids: Vec<_> = d.alerts.iter().map(|r| r.id).collect();
                 let digest = d.msg_id.clone();
-                blocking(self.store, move |s| s.record_digest_delivered(&ids, &digest, now)).await
+                blocking(self.store, move |s| {
+                    s.record_digest_delivered(&ids, &digest, now)
+                })
+                .await
             }
         }
     }
 
-    async fn record_gone(&self, hook: &Hook<'_>, send: &Send, error: &str) -> Result<(), StoreError> {
+    async fn record_gone(
+        &self,
+        hook: &Hook<'_>,
+        send: &Send,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let (now, name, url) = (self.now, hook.config.name.clone(), hook.config.url.clone());
         let ids: Vec<_> = send.alerts().iter().map(|r| r.id).collect();
         let error = format!("webhook gone: {error}");
@@ -396,10 +459,32 @@ impl<'a> Target<'a> {
     }
 
     /// Schedules retries (or marks failed); returns how many will be retried.
-    async fn record_failures(&self, send: &Send, attempt: &Attempt) -> (usize, Result<(), StoreError>) {
+    async fn record_failures(
+        &self,
+        send: &Send,
+        attempt: &Attempt,
+    ) -> (usize, Result<(), StoreError>) {
+        // ThreadRng is not Send: it must be gone before the await below.
+        let plans: Vec<_> = self.plan_failures(send, attempt);
+        let retrying = plans.iter().filter(|(_, next)| next.is_some()).count();
+        let (now, error) = (self.now, attempt.error.clone());
+        let result = blocking(self.store, move |s| {
+            plans
+                .iter()
+                .try_for_each(|(id, next)| s.record_failure(*id, now, &error, *next))
+        })
+        .await;
+        (retrying, result)
+    }
+
+    /// The next attempt of each alert of a failed message (`None`: give up).
+    fn plan_failures(
+        &self,
+        send: &Send,
+        attempt: &Attempt,
+    ) -> Vec<(crate::model::AlertId, Option<DateTime<Utc>>)> {
         let mut rng = rand::rng();
-        let plans: Vec<_> = send
-            .alerts()
+        send.alerts()
             .iter()
             .map(|row| {
                 let next = match attempt.verdict {
@@ -415,14 +500,7 @@ impl<'a> Target<'a> {
                 };
                 (row.id, next)
             })
-            .collect();
-        let retrying = plans.iter().filter(|(_, next)| next.is_some()).count();
-        let (now, error) = (self.now, attempt.error.clone());
-        let result = blocking(self.store, move |s| {
-            plans.iter().try_for_each(|(id, next)| s.record_failure(*id, now, &error, *next))
-        })
-        .await;
-        (retrying, result)
+            .collect()
     }
 }
 
@@ -438,7 +516,11 @@ impl Attempt {
         let status = response.status();
         let verdict = outbox::classify(status.as_u16());
         if verdict == Verdict::Delivered {
-            return Attempt { verdict, retry_after: None, error: String::new() };
+            return Attempt {
+                verdict,
+                retry_after: None,
+                error: String::new(),
+            };
         }
         let retry_after = response
             .headers()
@@ -449,7 +531,9 @@ impl Attempt {
         if status.is_redirection() {
             let location = response.headers().get(reqwest::header::LOCATION);
             let location = location.and_then(|v| v.to_str().ok()).unwrap_or("");
-            error.push_str(&format!(" redirect to {location} (not followed; update the webhook URL)"));
+            error.push_str(&format!(
+                " redirect to {location} (not followed; update the webhook URL)"
+            ));
         } else if let Ok(Some(chunk)) = response.chunk().await {
             let text = String::from_utf8_lossy(&chunk);
             let text = text.trim();
@@ -457,7 +541,11 @@ impl Attempt {
                 error.push_str(&format!(": {}", format::cut(text, ERROR_BODY_MAX)));
             }
         }
-        Attempt { verdict, retry_after, error }
+        Attempt {
+            verdict,
+            retry_after,
+            error,
+        }
     }
 }
 
@@ -484,6 +572,24 @@ fn describe(e: &reqwest::Error) -> String {
 /// pending for the next run.
 pub async fn drain(
     store: &Arc<Mutex<Store>>,
+    config: &Config,
+    max_wait: Duration,
+) -> DeliveryReport {
+    match client(config) {
+        Ok(http) => drain_with(store, &config.webhooks, &config.alerts, &http, max_wait).await,
+        Err(e) => {
+            tracing::error!(error = %e, "alerts not delivered");
+            DeliveryReport {
+                errors: 1,
+                ..DeliveryReport::default()
+            }
+        }
+    }
+}
+
+/// [`drain`] with an explicit client and webhook list.
+pub async fn drain_with(
+    store: &Arc<Mutex<Store>>,
     webhooks: &[WebhookConfig],
     alerts_cfg: &Alerts,
     client: &reqwest::Client,
@@ -503,37 +609,59 @@ pub async fn drain(
 
 /// The delivery task of the daemon. Returns when `shutdown` is cancelled.
 ///
-/// The poller calls `wake.notify_one()` after a commit that created alerts; a
-/// new configuration on `config` applies from the next round.
-pub async fn run(
+/// `config` carries whatever the daemon publishes its running configuration
+/// in (an `Arc<Config>`, or a larger state implementing `AsRef<Config>`); a
+/// new value applies from the next round. The poller calls
+/// `wake.notify_one()` after a commit that created alerts.
+pub async fn run<C>(
     store: Arc<Mutex<Store>>,
-    mut config: tokio::sync::watch::Receiver<Arc<Config>>,
+    mut config: tokio::sync::watch::Receiver<Arc<C>>,
     wake: Arc<tokio::sync::Notify>,
     shutdown: CancellationToken,
-) {
-    let mut cfg = config.borrow_and_update().clone();
-    let mut http = client(&cfg);
+) where
+    C: AsRef<Config> + std::marker::Send + Sync + 'static,
+{
+    let mut current = config.borrow_and_update().clone();
+    let mut http = client((*current).as_ref());
     let mut watching = true;
     while !shutdown.is_cancelled() {
+        let cfg: &Config = (*current).as_ref();
         let report = match &http {
-            Ok(http) => deliver_batch(&store, &cfg.webhooks, &cfg.alerts, http, Utc::now(), &shutdown).await,
+            Ok(http) => {
+                deliver_batch(
+                    &store,
+                    &cfg.webhooks,
+                    &cfg.alerts,
+                    http,
+                    Utc::now(),
+                    &shutdown,
+                )
+                .await
+            }
             Err(e) => {
                 tracing::error!(error = %e, "webhook delivery is off");
                 DeliveryReport::default()
             }
         };
-        let pause = if report.claimed == CLAIM_BATCH { Duration::ZERO } else { idle_time(&store).await };
+        let pause = if report.claimed == CLAIM_BATCH {
+            Duration::ZERO
+        } else {
+            idle_time(&store).await
+        };
+        // Biased: shutdown first, then a new configuration before a wake-up,
+        // so alerts created after a reload go out under the new one.
         tokio::select! {
+            biased;
             () = shutdown.cancelled() => break,
-            () = wake.notified() => {}
             changed = config.changed(), if watching => {
                 if changed.is_ok() {
-                    cfg = config.borrow_and_update().clone();
-                    http = client(&cfg);
+                    current = config.borrow_and_update().clone();
+                    http = client((*current).as_ref());
                 } else {
                     watching = false;
                 }
             }
+            () = wake.notified() => {}
             () = tokio::time::sleep(pause) => {}
         }
     }
@@ -542,7 +670,10 @@ pub async fn run(
 /// How long to sleep: until the next pending alert is due, at most [`IDLE_MAX`].
 async fn idle_time(store: &Arc<Mutex<Store>>) -> Duration {
     match blocking(store, |s| s.next_due()).await {
-        Ok(Some(next)) => (next - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_MAX),
+        Ok(Some(next)) => (next - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(IDLE_MAX),
         Ok(None) => IDLE_MAX,
         Err(e) => {
             tracing::error!(error = %e, "unable to read the next due alert");

@@ -72,7 +72,11 @@ mod tests {
     #[test]
     fn reproduces_the_specification_test_vector() {
         let key = SigningKey::from_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
-        let signature = key.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
+        let signature = key.sign(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 
@@ -90,7 +94,10 @@ mod tests {
         let raw = SigningKey::from_secret("plain shared secret").unwrap();
         let encoded = format!("whsec_{}", STANDARD.encode("plain shared secret"));
         let prefixed = SigningKey::from_secret(&encoded).unwrap();
-        assert_eq!(raw.sign("msg_1", 1, b"{}"), prefixed.sign("msg_1", 1, b"{}"));
+        assert_eq!(
+            raw.sign("msg_1", 1, b"{}"),
+            prefixed.sign("msg_1", 1, b"{}")
+        );
         assert!(SigningKey::from_secret("whsec_not base64!").is_err());
         assert!(SigningKey::from_secret("").is_err());
     }

@@ -31,6 +31,12 @@ impl AlertStatus {
     }
 }
 
+impl std::fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 impl std::str::FromStr for AlertStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<AlertStatus, String> {
@@ -38,7 +44,9 @@ impl std::str::FromStr for AlertStatus {
             "pending" => Ok(AlertStatus::Pending),
             "delivered" => Ok(AlertStatus::Delivered),
             "failed" => Ok(AlertStatus::Failed),
-            other => Err(format!("unknown alert status {other:?} (pending, delivered or failed)")),
+            other => Err(format!(
+                "unknown alert status {other:?} (pending, delivered or failed)"
+            )),
         }
     }
 }
@@ -59,7 +67,8 @@ pub struct AlertRow {
     pub status: AlertStatus,
     pub attempts: u32,
     pub created: DateTime<Utc>,
-    pub next_attempt: DateTime<Utc>,
+    /// When it is due; `None` once delivered or failed.
+    pub next_attempt: Option<DateTime<Utc>>,
     pub last_attempt: Option<DateTime<Utc>>,
     pub delivered: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -67,9 +76,10 @@ pub struct AlertRow {
     pub digest: Option<String>,
     /// When `alerts retry` last requeued it; the give-up age counts from here.
     pub requeued: Option<DateTime<Utc>>,
-    /// The article's title and URL, from the payload (absent for health events).
-    pub title: Option<String>,
-    pub url: Option<String>,
+    /// The article's title and URL from the payload; for a health event,
+    /// "feed.failing: <feed name>" and the feed's URL.
+    pub title: String,
+    pub url: String,
     pub matches: Vec<TermMatch>,
     /// The generic body frozen at creation; formats are rendered from it.
     #[serde(skip)]
@@ -115,29 +125,48 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
     let status: String = row.get(6)?;
     let payload: String = row.get(15)?;
     let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-    let article = &payload["data"]["article"];
-    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let kind: String = row.get(2)?;
+    let (title, url) = describe(&kind, &payload);
+    let status = status.parse().unwrap_or(AlertStatus::Failed);
+    let next_attempt = from_ts(row.get(9)?);
     Ok(AlertRow {
         id: row.get(0)?,
         msg_id: row.get(1)?,
-        kind: row.get(2)?,
+        kind,
         article_id: row.get(3)?,
         watchlist: row.get(4)?,
         webhook: row.get(5)?,
-        status: status.parse().unwrap_or(AlertStatus::Failed),
+        status,
         attempts: row.get(7)?,
         created: from_ts(row.get(8)?),
-        next_attempt: from_ts(row.get(9)?),
+        next_attempt: (status == AlertStatus::Pending).then_some(next_attempt),
         last_attempt: row.get::<_, Option<i64>>(10)?.map(from_ts),
         delivered: row.get::<_, Option<i64>>(11)?.map(from_ts),
         last_error: row.get(12)?,
         digest: row.get(13)?,
         requeued: row.get::<_, Option<i64>>(14)?.map(from_ts),
-        title: text(&article["title"]),
-        url: text(&article["url"]),
+        title,
+        url,
         matches: serde_json::from_value(payload["data"]["matches"].clone()).unwrap_or_default(),
         payload,
     })
+}
+
+/// Title and URL for listings: the article's, or the feed's for a health event.
+fn describe(kind: &str, payload: &Value) -> (String, String) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let data = &payload["data"];
+    if kind.starts_with("feed.") {
+        (
+            format!("{kind}: {}", text(&data["feed"]["name"])),
+            text(&data["feed"]["url"]),
+        )
+    } else {
+        (
+            text(&data["article"]["title"]),
+            text(&data["article"]["url"]),
+        )
+    }
 }
 
 impl Store {
@@ -150,7 +179,11 @@ impl Store {
     ///
     /// # Errors
     /// The query fails.
-    pub fn claim_due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
+    pub fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AlertRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE status = 'pending' AND next_attempt <= ?1 \
              ORDER BY next_attempt, id LIMIT ?2"
@@ -219,7 +252,11 @@ impl Store {
         error: &str,
         next_attempt: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let status = if next_attempt.is_some() { "pending" } else { "failed" };
+        let status = if next_attempt.is_some() {
+            "pending"
+        } else {
+            "failed"
+        };
         self.conn.execute(
             "UPDATE alerts SET status = ?3, attempts = attempts + 1, last_attempt = ?2, \
              last_error = ?4, next_attempt = COALESCE(?5, next_attempt) WHERE id = ?1",
@@ -276,7 +313,10 @@ impl Store {
             params![watchlist, webhook, ts(since)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(FloodUsage { messages: messages as usize, oldest: oldest.map(from_ts) })
+        Ok(FloodUsage {
+            messages: messages as usize,
+            oldest: oldest.map(from_ts),
+        })
     }
 
     /// The earliest `next_attempt` among pending alerts.
@@ -305,18 +345,29 @@ impl Store {
             "SELECT {COLUMNS} FROM alerts WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![status.map(AlertStatus::as_str), limit as i64], from_row)?;
+        let rows = stmt.query_map(
+            params![status.map(AlertStatus::as_str), limit as i64],
+            from_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Puts one alert back to pending, due at `now`, with a fresh give-up age
     /// (`alerts retry ID`). A delivered alert is requeued too: the operator
     /// asked for it to be sent again. Clears the gone mark of its webhook.
-    /// Returns whether the alert exists.
+    /// Returns how many alerts were requeued (0 when there is no such alert).
     ///
     /// # Errors
     /// The transaction fails.
-    pub fn requeue(&mut self, id: AlertId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn requeue(&mut self, id: AlertId) -> Result<usize, StoreError> {
+        self.requeue_at(id, Utc::now())
+    }
+
+    /// [`Store::requeue`] at a given time.
+    ///
+    /// # Errors
+    /// The transaction fails.
+    pub fn requeue_at(&mut self, id: AlertId, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
             "UPDATE alerts SET status = 'pending', next_attempt = ?2, requeued = ?2, \
@@ -328,7 +379,7 @@ impl Store {
             [id],
         )?;
         tx.commit()?;
-        Ok(changed == 1)
+        Ok(changed)
     }
 
     /// Puts every failed alert back to pending (`alerts retry --failed`) and
@@ -336,7 +387,15 @@ impl Store {
     ///
     /// # Errors
     /// The transaction fails.
-    pub fn requeue_failed(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub fn requeue_failed(&mut self) -> Result<usize, StoreError> {
+        self.requeue_failed_at(Utc::now())
+    }
+
+    /// [`Store::requeue_failed`] at a given time.
+    ///
+    /// # Errors
+    /// The transaction fails.
+    pub fn requeue_failed_at(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "DELETE FROM webhooks_gone WHERE name IN (SELECT webhook FROM alerts WHERE status = 'failed')",
@@ -364,7 +423,9 @@ impl Store {
     /// The query fails.
     pub fn status_counts(&self) -> Result<StatusCounts, StoreError> {
         let mut counts = StatusCounts::default();
-        let mut stmt = self.conn.prepare_cached("SELECT status, COUNT(*) FROM alerts GROUP BY status")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, COUNT(*) FROM alerts GROUP BY status")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
         for row in rows {
             let (status, n) = row?;
@@ -497,14 +558,22 @@ pub(crate) mod tests {
         let (_dir, mut store) = open();
         let a = insert_alert(&mut store, 1, "xinjiang", "ops", t0());
         let b = insert_alert(&mut store, 2, "xinjiang", "ops", t0());
-        store.defer(&[b], t0() + chrono::Duration::minutes(5)).unwrap();
+        store
+            .defer(&[b], t0() + chrono::Duration::minutes(5))
+            .unwrap();
         let due = store.claim_due(t0(), 10).unwrap();
         assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a]);
-        assert_eq!(due[0].title.as_deref(), Some("Story 1"));
+        assert_eq!(due[0].title, "Story 1");
         assert_eq!(due[0].matches[0].term, "Xinjiang");
         // Claimed but not recorded: still due (a crash re-sends, never loses).
         assert_eq!(store.claim_due(t0(), 10).unwrap().len(), 1);
-        assert_eq!(store.claim_due(t0() + chrono::Duration::minutes(5), 10).unwrap().len(), 2);
+        assert_eq!(
+            store
+                .claim_due(t0() + chrono::Duration::minutes(5), 10)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -513,10 +582,15 @@ pub(crate) mod tests {
         let a = insert_alert(&mut store, 1, "xinjiang", "ops", t0());
         let b = insert_alert(&mut store, 2, "xinjiang", "ops", t0());
         let later = t0() + chrono::Duration::seconds(5);
-        store.record_failure(a, t0(), "http 503", Some(later)).unwrap();
+        store
+            .record_failure(a, t0(), "http 503", Some(later))
+            .unwrap();
         store.record_failure(b, t0(), "http 400", None).unwrap();
         let a_row = store.alert(a).unwrap().unwrap();
-        assert_eq!((a_row.status, a_row.attempts, a_row.next_attempt), (AlertStatus::Pending, 1, later));
+        assert_eq!(
+            (a_row.status, a_row.attempts, a_row.next_attempt),
+            (AlertStatus::Pending, 1, Some(later))
+        );
         store.record_delivered(a, later).unwrap();
         let failed = store.list_alerts(Some(AlertStatus::Failed), 10).unwrap();
         assert_eq!(failed.len(), 1);
@@ -524,13 +598,41 @@ pub(crate) mod tests {
         let delivered = store.list_alerts(Some(AlertStatus::Delivered), 10).unwrap();
         assert_eq!((delivered[0].id, delivered[0].attempts), (a, 2));
         assert_eq!(delivered[0].delivered, Some(later));
-        assert_eq!(store.status_counts().unwrap(), StatusCounts { pending: 0, delivered: 1, failed: 1 });
+        assert_eq!(
+            store.status_counts().unwrap(),
+            StatusCounts {
+                pending: 0,
+                delivered: 1,
+                failed: 1
+            }
+        );
         let line = serde_json::to_value(&delivered[0]).unwrap();
-        for key in ["id", "msg_id", "article_id", "watchlist", "webhook", "status", "attempts",
-                    "created", "next_attempt", "last_attempt", "delivered", "last_error", "title", "url", "matches"] {
+        for key in [
+            "id",
+            "msg_id",
+            "article_id",
+            "watchlist",
+            "webhook",
+            "status",
+            "attempts",
+            "created",
+            "next_attempt",
+            "last_attempt",
+            "delivered",
+            "last_error",
+            "title",
+            "url",
+            "matches",
+        ] {
             assert!(line.get(key).is_some(), "alerts list --json lacks {key}");
         }
         assert_eq!(line["status"], "delivered");
+        assert_eq!(
+            line["next_attempt"],
+            Value::Null,
+            "nothing is due once delivered"
+        );
+        assert_eq!(format!("{:<9}|", delivered[0].status), "delivered|");
     }
 
     #[test]
@@ -539,27 +641,48 @@ pub(crate) mod tests {
         let a = insert_alert(&mut store, 1, "xinjiang", "ops", t0());
         let b = insert_alert(&mut store, 2, "xinjiang", "ops", t0());
         store.record_failure(a, t0(), "http 400", None).unwrap();
-        store.mark_webhook_gone("ops", "https://x.example/", "webhook gone", t0()).unwrap();
+        store
+            .mark_webhook_gone("ops", "https://x.example/", "webhook gone", t0())
+            .unwrap();
         assert_eq!(store.alert(b).unwrap().unwrap().status, AlertStatus::Failed);
         let later = t0() + chrono::Duration::days(4);
-        assert_eq!(store.requeue_failed(later).unwrap(), 2);
-        assert_eq!(store.webhook_gone("ops", "https://x.example/").unwrap(), None);
+        assert_eq!(store.requeue_failed_at(later).unwrap(), 2);
+        assert_eq!(
+            store.webhook_gone("ops", "https://x.example/").unwrap(),
+            None
+        );
         let row = store.alert(a).unwrap().unwrap();
-        assert_eq!((row.status, row.since(), row.next_attempt), (AlertStatus::Pending, later, later));
+        assert_eq!(
+            (row.status, row.since(), row.next_attempt),
+            (AlertStatus::Pending, later, Some(later))
+        );
         store.record_delivered(a, later).unwrap();
-        assert!(store.requeue(a, later).unwrap());
-        assert_eq!(store.alert(a).unwrap().unwrap().status, AlertStatus::Pending);
-        assert!(!store.requeue(999, later).unwrap());
+        assert_eq!(store.requeue_at(a, later).unwrap(), 1);
+        assert_eq!(
+            store.alert(a).unwrap().unwrap().status,
+            AlertStatus::Pending
+        );
+        assert_eq!(store.requeue(999).unwrap(), 0);
     }
 
     #[test]
     fn health_events_do_not_collide_in_the_unique_key() {
         let (_dir, mut store) = open();
-        let event = crate::outbox::health_event("feed.failing", "Feed", "https://f.example/", Some("http 500"), t0());
+        let event = crate::outbox::health_event(
+            "feed.failing",
+            "Feed",
+            "https://f.example/",
+            Some("http 500"),
+            t0(),
+        );
         let a = store.enqueue_health_event("ops", &event, t0()).unwrap();
         let b = store.enqueue_health_event("ops", &event, t0()).unwrap();
         assert_ne!(a, b);
         let row = store.alert(a).unwrap().unwrap();
         assert_eq!((row.kind.as_str(), row.article_id), ("feed.failing", None));
+        assert_eq!(
+            (row.title.as_str(), row.url.as_str()),
+            ("feed.failing: Feed", "https://f.example/")
+        );
     }
 }
