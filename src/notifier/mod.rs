@@ -273,12 +273,13 @@ impl<'a> Target<'a> {
         let error = error.to_owned();
         tracing::warn!(alerts = ids.len(), error = %error, "alerts failed without sending");
         let result = blocking(self.store, move |s| {
-            ids.iter().try_for_each(|id| s.mark_failed(*id, &error))
+            ids.iter()
+                .try_fold(0, |n, id| Ok(n + usize::from(s.mark_failed(*id, &error)?)))
         })
         .await;
         match result {
-            Ok(()) => DeliveryReport {
-                failed: rows.len(),
+            Ok(failed) => DeliveryReport {
+                failed,
                 ..DeliveryReport::default()
             },
             Err(e) => {
@@ -522,7 +523,7 @@ impl Attempt {
                 error: String::new(),
             };
         }
-        let retry_after = response
+        let mut retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -535,6 +536,7 @@ impl Attempt {
                 " redirect to {location} (not followed; update the webhook URL)"
             ));
         } else if let Ok(Some(chunk)) = response.chunk().await {
+            retry_after = retry_after.or_else(|| body_retry_after(&chunk));
             let text = String::from_utf8_lossy(&chunk);
             let text = text.trim();
             if !text.is_empty() {
@@ -547,6 +549,17 @@ impl Attempt {
             error,
         }
     }
+}
+
+/// The wait a chat API puts in its JSON error body instead of (or besides) a
+/// `Retry-After` header: Telegram's `parameters.retry_after` (seconds) and
+/// Discord's `retry_after` (seconds, fractional).
+fn body_retry_after(body: &[u8]) -> Option<Duration> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let secs = json["parameters"]["retry_after"]
+        .as_f64()
+        .or_else(|| json["retry_after"].as_f64())?;
+    Duration::try_from_secs_f64(secs.ceil()).ok()
 }
 
 /// A transport error with its causes, e.g. "timeout" or "connect: connection refused".

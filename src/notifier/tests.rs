@@ -239,6 +239,23 @@ async fn retry_after_is_honoured() {
 }
 
 #[tokio::test]
+async fn a_chat_api_wait_in_the_json_body_is_honoured() {
+    let telegram = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}}"#;
+    let rx = Receiver::start(vec![Reply(429, vec![], telegram)], ok()).await;
+    let fx = Fixture::new();
+    let mut tg = hook("tg", &rx.url, WebhookFormat::Telegram);
+    tg.chat_id = Some("42".into());
+    let start = t0();
+    let id = fx.insert(1, "xinjiang", "tg", start);
+    fx.deliver(&[tg], start).await;
+    assert_eq!(
+        fx.row(id).next_attempt,
+        Some(start + chrono::Duration::seconds(35))
+    );
+    assert_eq!(rx.seen()[0].json()["chat_id"], 42);
+}
+
+#[tokio::test]
 async fn a_400_fails_at_once() {
     let rx = Receiver::start(vec![], Reply(400, vec![], "invalid_payload")).await;
     let fx = Fixture::new();

@@ -265,17 +265,17 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an alert `failed` without an attempt (its webhook is gone or no
-    /// longer configured).
+    /// Marks a pending alert `failed` without an attempt (its webhook is gone
+    /// or no longer configured). Returns whether it was pending.
     ///
     /// # Errors
     /// The update fails.
-    pub fn mark_failed(&mut self, id: AlertId, error: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+    pub fn mark_failed(&mut self, id: AlertId, error: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
             "UPDATE alerts SET status = 'failed', last_error = ?2 WHERE id = ?1 AND status = 'pending'",
             params![id, error],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     /// Moves pending alerts to `until` without counting an attempt (flood
