@@ -25,7 +25,10 @@ pub use search::SearchHit;
 
 /// Schema migrations, applied in order; the schema version is `PRAGMA user_version`,
 /// the number of steps applied.
-const STEPS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const STEPS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_alert_delivery.sql")),
+];
 
 pub const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
 
