@@ -7,11 +7,12 @@ CREATE TABLE feeds (
     id                   INTEGER PRIMARY KEY,
     url                  TEXT NOT NULL UNIQUE,   -- as configured
     current_url          TEXT NOT NULL,          -- after permanent redirects (301/308)
-    name                 TEXT NOT NULL,          -- configured name, else the feed's title, else the URL
+    name                 TEXT,                   -- configured name; shown as COALESCE(name, title, url)
     title                TEXT,                   -- the feed's own title
+    country              TEXT,                   -- configured publishing country (source_country), not a subject tag
     etag                 TEXT,
     last_modified        TEXT,
-    status               TEXT NOT NULL DEFAULT 'new',  -- new | ok | failing | gone | quiet
+    status               TEXT NOT NULL DEFAULT 'new',  -- new | ok | error | failing | gone | quiet
     last_http_status     INTEGER,
     last_error           TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
@@ -26,7 +27,9 @@ CREATE TABLE feeds (
 -- One row per article (story). An article is reached through one or more
 -- sources (feed, identity); the normalised URL is unique when present.
 CREATE TABLE articles (
-    id            INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused after retention deletes the newest
+    -- rows, because alert history (kept) refers to articles by id.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     feed_id       INTEGER NOT NULL REFERENCES feeds(id),  -- the first feed that brought it
     url           TEXT NOT NULL,                          -- normalised; '' when the item had no link
     title         TEXT NOT NULL,
@@ -35,10 +38,11 @@ CREATE TABLE articles (
     lang          TEXT,
     published     INTEGER NOT NULL,
     fetched       INTEGER NOT NULL,
-    content_hash  TEXT NOT NULL                           -- of title+summary+body, to notice edits
+    content_hash  BLOB NOT NULL                           -- of title+summary+body, to notice edits
 );
 CREATE UNIQUE INDEX articles_url ON articles(url) WHERE url <> '';
 CREATE INDEX articles_published ON articles(published DESC, id DESC);
+CREATE INDEX articles_fetched ON articles(fetched);  -- retention
 
 -- How each feed refers to an article: the deterministic item identity (see
 -- parser::identity). The same item polled again finds its row here.
@@ -48,6 +52,10 @@ CREATE TABLE article_sources (
     article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     url         TEXT NOT NULL,
     first_seen  INTEGER NOT NULL,
+    -- The hash of the version this source last gave: an edit is a change in
+    -- one source's own version, so two feeds carrying different texts of one
+    -- story never make it flip back and forth.
+    content_hash BLOB NOT NULL,
     PRIMARY KEY (feed_id, identity)
 );
 CREATE INDEX article_sources_article ON article_sources(article_id);
@@ -56,7 +64,7 @@ CREATE INDEX article_sources_article ON article_sources(article_id);
 CREATE TABLE article_tags (
     article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     kind        TEXT NOT NULL CHECK (kind IN ('country', 'region', 'topic')),
-    value       TEXT NOT NULL,
+    value       TEXT NOT NULL COLLATE NOCASE,   -- filters ignore ASCII case: --country kz, --region xinjiang
     PRIMARY KEY (article_id, kind, value)
 ) WITHOUT ROWID;
 CREATE INDEX article_tags_value ON article_tags(kind, value, article_id);
@@ -92,6 +100,17 @@ CREATE TABLE alerts (
     UNIQUE (article_id, watchlist, webhook)
 );
 CREATE INDEX alerts_due ON alerts(status, next_attempt);
+
+-- Items whose article retention deleted, so that a feed still carrying an old
+-- item does not bring it back as a new article (and alert again). A tombstone
+-- lives as long as the retention period, then goes too.
+CREATE TABLE pruned_sources (
+    feed_id     INTEGER NOT NULL,
+    identity    TEXT NOT NULL,
+    pruned_at   INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, identity)
+) WITHOUT ROWID;
+CREATE INDEX pruned_sources_at ON pruned_sources(pruned_at);
 
 -- Full-text index over the articles, kept in sync by triggers.
 CREATE VIRTUAL TABLE articles_fts USING fts5(

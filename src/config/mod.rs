@@ -115,6 +115,24 @@ pub struct Alerts {
     pub flood_window: Duration,
 }
 
+impl Default for Alerts {
+    /// The defaults of SPEC: the Standard Webhooks example schedule (about
+    /// 75 h in all), give up after 3 days, 20 messages per hour per watchlist.
+    fn default() -> Alerts {
+        let secs = Duration::from_secs;
+        Alerts {
+            retry: [5, 300, 1800, 7200, 18000, 36000, 36000, 50400, 72000, 86400]
+                .into_iter()
+                .map(secs)
+                .collect(),
+            give_up: secs(3 * 86400),
+            flood_max: 20,
+            flood_window: secs(3600),
+            health_webhooks: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Reload {
     /// Re-read the configuration when the file changes (besides SIGHUP).
@@ -238,6 +256,14 @@ pub struct WebhookConfig {
     pub secret: Option<Secret>,
     /// Telegram chat id (format = "telegram").
     pub chat_id: Option<String>,
+}
+
+impl AsRef<Config> for Config {
+    /// Lets tasks that only need the configuration take any published state
+    /// holding one (see `notifier::run`).
+    fn as_ref(&self) -> &Config {
+        self
+    }
 }
 
 /// Every problem found in a configuration file, one `file:line: sentence` each.

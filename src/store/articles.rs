@@ -1,1 +1,1465 @@
-//! articles
+//! Articles: one poll's ingest as one transaction (dedup, tags, watchlist
+//! matches and alert outbox rows), listings with filters, replay and retention.
+
+use super::{Store, StoreError, from_ts, to_ts, ts_text};
+use crate::model::{Article, ArticleId, FeedId, Match, Tags, TermMatch};
+use crate::outbox;
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Articles matched per transaction by a real replay: short transactions, so
+/// a running daemon's poll never waits long for the write lock.
+const REPLAY_BATCH: usize = 500;
+
+/// Pages given back to the file system per `incremental_vacuum` step, so one
+/// step holds the write lock only briefly (4 KiB pages: 8 MiB a step).
+const VACUUM_STEP_PAGES: i64 = 2048;
+
+/// What one ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Articles stored for the first time.
+    pub new: Vec<ArticleId>,
+    /// Articles whose text changed (edited in place).
+    pub updated: Vec<ArticleId>,
+    /// Items already stored as they are (or deleted by retention): nothing written.
+    pub unchanged: usize,
+    /// Items that were a new source (another feed, or a new GUID) of an
+    /// article already stored, without an edit.
+    pub linked: usize,
+    /// Alert rows created.
+    pub alerts: usize,
+}
+
+/// Filters of `articles list`; all given filters must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticleFilter {
+    /// ISO alpha-2 code, any case.
+    pub country: Option<String>,
+    /// Region name, any ASCII case.
+    pub region: Option<String>,
+    pub topic: Option<String>,
+    /// Articles this watchlist matched.
+    pub watchlist: Option<String>,
+    /// Articles that came through this feed (its name or configured URL).
+    pub feed: Option<String>,
+    /// Published at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many; 0 means no limit.
+    pub limit: usize,
+    /// Pagination: only articles listed after this one (newest-first order).
+    pub before_id: Option<ArticleId>,
+    /// Articles carried by a feed configured with this publishing country
+    /// (news *from* an outlet there, not news *about* it).
+    pub source_country: Option<String>,
+}
+
+/// One source of an article: a feed that carried it and the link it gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceView {
+    pub feed: String,
+    pub url: String,
+}
+
+/// An article as listed (`articles list --json`, the API). Field names are a
+/// contract: they may be added to, never renamed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleView {
+    pub id: ArticleId,
+    pub url: String,
+    pub title: String,
+    /// The feed that brought it first.
+    pub feed: String,
+    /// RFC 3339, UTC.
+    pub published: String,
+    pub fetched: String,
+    pub lang: Option<String>,
+    pub summary: String,
+    pub countries: Vec<String>,
+    pub regions: Vec<String>,
+    pub topics: Vec<String>,
+    /// Watchlists that matched it.
+    pub watchlists: Vec<String>,
+    /// Every feed that carried it, first one first.
+    pub sources: Vec<SourceView>,
+    /// Publishing country configured for the first feed, if any.
+    pub source_country: Option<String>,
+}
+
+/// One (article, watchlist) pair a replay found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplayHit {
+    pub article_id: ArticleId,
+    pub title: String,
+    pub url: String,
+    pub published: String,
+    pub watchlist: String,
+    pub matches: Vec<TermMatch>,
+    /// False when the watchlist had already matched this article: no alert
+    /// is (or would be) queued for it.
+    pub new: bool,
+}
+
+/// What a replay found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayReport {
+    /// Articles the watchlists were run over.
+    pub scanned: usize,
+    pub hits: Vec<ReplayHit>,
+    /// Alert rows queued (always 0 for a dry run).
+    pub alerts: usize,
+}
+
+/// Bytes of [`content_hash`] kept: 128 bits are plenty to notice an edit of
+/// one article, and half of a SHA-256 saves space on every article and source.
+const HASH_BYTES: usize = 16;
+
+/// Hash of the text an edit can change; tags are derived from it.
+fn content_hash(a: &Article) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for part in [&a.title, &a.summary, &a.body] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()[..HASH_BYTES].to_vec()
+}
+
+impl Store {
+    /// Every article published since `since`, oldest first, as the matcher
+    /// sees it at ingest (text, tags, first feed). For large ranges prefer
+    /// [`Store::replay`], which holds one batch in memory at a time.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn articles_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(ArticleId, Article)>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = (to_ts(since), ArticleId::MIN);
+        loop {
+            let batch = self.replay_batch(cursor)?;
+            let Some((last_id, last)) = batch.last() else {
+                return Ok(out);
+            };
+            cursor = (to_ts(last.published), *last_id);
+            out.extend(batch);
+        }
+    }
+
+    /// Stores one poll's articles in a single `BEGIN IMMEDIATE` transaction,
+    /// together with their tags, watchlist matches and alert outbox rows.
+    ///
+    /// Per article: an item already known by (feed, identity) is unchanged when
+    /// its text hash is the same, else an edit; an unknown item whose
+    /// normalised URL is stored becomes another source of that article (and an
+    /// edit when its feed already had a source of it, e.g. a changed GUID);
+    /// anything else is new. `matcher` runs only for new, edited and newly
+    /// linked articles, and a watchlist alerts only the first time it matches
+    /// an article. If anything fails (or `matcher` panics), nothing is stored.
+    ///
+    /// # Errors
+    /// A database error; the whole poll is rolled back.
+    pub fn ingest(
+        &mut self,
+        articles: &[Article],
+        matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, StoreError> {
+        let tx = self.begin_immediate()?;
+        let mut report = IngestReport::default();
+        for article in articles {
+            ingest_one(&tx, article, matcher, now, &mut report)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Records `matches` for a stored article and queues one alert per
+    /// (watchlist, webhook) for watchlists that never matched it before, in
+    /// one transaction. Returns the number of alerts queued.
+    ///
+    /// # Errors
+    /// A database error; nothing is written then.
+    pub fn apply_matches(
+        &mut self,
+        article_id: ArticleId,
+        article: &Article,
+        matches: &[Match],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let tx = self.begin_immediate()?;
+        let alerts = apply_matches(&tx, article_id, article, matches, now)?;
+        tx.commit()?;
+        Ok(alerts)
+    }
+
+    /// Stored articles, newest first (published, then id), filtered.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn list_articles(&self, filter: &ArticleFilter) -> Result<Vec<ArticleView>, StoreError> {
+        let (clauses, args) = filter_clauses(filter);
+        let mut sql =
+            format!("{VIEW_SELECT} WHERE 1{clauses} ORDER BY a.published DESC, a.id DESC");
+        if filter.limit > 0 {
+            sql.push_str(&format!(" LIMIT {}", filter.limit));
+        }
+        self.views(&sql, args)
+    }
+
+    /// One article, if stored.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn article(&self, id: ArticleId) -> Result<Option<ArticleView>, StoreError> {
+        let sql = format!("{VIEW_SELECT} WHERE a.id = ?1");
+        Ok(self.views(&sql, vec![Value::Integer(id)])?.pop())
+    }
+
+    /// One article with its full plain-text body, if stored.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn article_body(&self, id: ArticleId) -> Result<Option<(ArticleView, String)>, StoreError> {
+        let Some(view) = self.article(id)? else {
+            return Ok(None);
+        };
+        let body: String =
+            self.conn
+                .query_row("SELECT body FROM articles WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+        Ok(Some((view, body)))
+    }
+
+    /// Runs `matcher` over the articles published since `since`, oldest first.
+    /// Unless `dry_run`, the matches are recorded and alerts queued for
+    /// (article, watchlist) pairs that never matched before, one short
+    /// transaction per [`REPLAY_BATCH`] articles.
+    ///
+    /// # Errors
+    /// A database error; batches already committed stay.
+    pub fn replay(
+        &mut self,
+        since: DateTime<Utc>,
+        matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ReplayReport, StoreError> {
+        let mut report = ReplayReport::default();
+        let mut cursor = (to_ts(since), ArticleId::MIN);
+        loop {
+            let batch = self.replay_batch(cursor)?;
+            let Some((last_id, last)) = batch.last() else {
+                break;
+            };
+            cursor = (to_ts(last.published), *last_id);
+            report.scanned += batch.len();
+            let ids: Vec<ArticleId> = batch.iter().map(|(id, _)| *id).collect();
+            let matched = self.matched_watchlists(&ids)?;
+            let found: Vec<(ArticleId, &Article, Vec<Match>)> =
+                batch.iter().map(|(id, a)| (*id, a, matcher(a))).collect();
+            for (id, a, matches) in &found {
+                for m in matches {
+                    let new = !matched.get(id).is_some_and(|w| w.contains(&m.watchlist));
+                    report.hits.push(replay_hit(*id, a, m, new));
+                }
+            }
+            if !dry_run {
+                let tx = self.begin_immediate()?;
+                for (id, a, matches) in &found {
+                    report.alerts += apply_matches(&tx, *id, a, matches, now)?;
+                }
+                tx.commit()?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Deletes articles first stored before `older_than` with their sources,
+    /// tags, matches and full-text rows, `batch` articles per transaction so
+    /// that no lock is held for long. Alert history is kept. The deleted
+    /// items are remembered (tombstones, for as long again) so a feed still
+    /// carrying one does not bring it back as new. Then gives free pages back
+    /// to the file system. Returns the number of articles deleted.
+    ///
+    /// # Errors
+    /// A database error; batches already committed stay deleted.
+    pub fn prune(
+        &mut self,
+        older_than: DateTime<Utc>,
+        now: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let batch = batch.max(1) as i64;
+        let cutoff = to_ts(older_than);
+        while self.conn.execute(
+            "DELETE FROM pruned_sources WHERE (feed_id, identity) IN
+               (SELECT feed_id, identity FROM pruned_sources WHERE pruned_at < ?1 LIMIT ?2)",
+            params![cutoff, batch],
+        )? as i64
+            == batch
+        {}
+        let mut deleted = 0;
+        loop {
+            let tx = self.begin_immediate()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO pruned_sources (feed_id, identity, pruned_at)
+                 SELECT s.feed_id, s.identity, ?3 FROM article_sources s WHERE s.article_id IN
+                   (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
+                params![cutoff, batch, to_ts(now)],
+            )?;
+            // Sources, tags and matches go by ON DELETE CASCADE, FTS rows by trigger.
+            let n = tx.execute(
+                "DELETE FROM articles WHERE id IN
+                   (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
+                params![cutoff, batch],
+            )?;
+            tx.commit()?;
+            deleted += n;
+            if (n as i64) < batch {
+                break;
+            }
+        }
+        self.incremental_vacuum()?;
+        Ok(deleted)
+    }
+
+    /// Frees unused pages in small steps when the database was created with
+    /// `auto_vacuum = INCREMENTAL` (older files simply keep their free pages).
+    fn incremental_vacuum(&mut self) -> Result<(), StoreError> {
+        let mode: i64 = self
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        if mode != 2 {
+            return Ok(());
+        }
+        loop {
+            let free: i64 = self
+                .conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            if free == 0 {
+                return Ok(());
+            }
+            // The pragma steps like a query; draining it runs it to completion.
+            let mut stmt = self
+                .conn
+                .prepare(&format!("PRAGMA incremental_vacuum({VACUUM_STEP_PAGES})"))?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+        }
+    }
+
+    /// Views of `ids`, in no particular order.
+    pub(super) fn views_by_id(&self, ids: &[ArticleId]) -> Result<Vec<ArticleView>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{VIEW_SELECT} WHERE a.id IN (SELECT value FROM json_each(?1))");
+        self.views(&sql, vec![Value::Text(id_list(ids))])
+    }
+
+    /// Runs a `VIEW_SELECT` query and fills in tags, matches and sources with
+    /// one query each for all rows.
+    fn views(&self, sql: &str, args: Vec<Value>) -> Result<Vec<ArticleView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut views = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok(ArticleView {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    title: r.get(2)?,
+                    feed: r.get(3)?,
+                    published: ts_text(r.get(4)?),
+                    fetched: ts_text(r.get(5)?),
+                    lang: r.get(6)?,
+                    summary: r.get(7)?,
+                    countries: Vec::new(),
+                    regions: Vec::new(),
+                    topics: Vec::new(),
+                    watchlists: Vec::new(),
+                    sources: Vec::new(),
+                    source_country: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        self.fill_details(&mut views)?;
+        Ok(views)
+    }
+
+    fn fill_details(&self, views: &mut [ArticleView]) -> Result<(), StoreError> {
+        if views.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<ArticleId> = views.iter().map(|v| v.id).collect();
+        let at: HashMap<ArticleId, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut tags = self.load_tags(&ids)?;
+        for view in views.iter_mut() {
+            let t = tags.remove(&view.id).unwrap_or_default();
+            (view.countries, view.regions, view.topics) = (t.countries, t.regions, t.topics);
+        }
+        for (id, watchlists) in self.matched_watchlists(&ids)? {
+            views[at[&id]].watchlists = watchlists;
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.article_id, COALESCE(f.name, f.title, f.url), s.url
+             FROM article_sources s JOIN feeds f ON f.id = s.feed_id
+             WHERE s.article_id IN (SELECT value FROM json_each(?1))
+             ORDER BY s.article_id, s.first_seen, s.rowid",
+        )?;
+        let mut rows = stmt.query([id_list(&ids)])?;
+        while let Some(r) = rows.next()? {
+            let id: ArticleId = r.get(0)?;
+            views[at[&id]].sources.push(SourceView {
+                feed: r.get(1)?,
+                url: r.get(2)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Tags of several articles, each list sorted.
+    fn load_tags(&self, ids: &[ArticleId]) -> Result<HashMap<ArticleId, Tags>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT article_id, kind, value FROM article_tags
+             WHERE article_id IN (SELECT value FROM json_each(?1)) ORDER BY article_id, kind, value",
+        )?;
+        let mut rows = stmt.query([id_list(ids)])?;
+        let mut out: HashMap<ArticleId, Tags> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let tags = out.entry(r.get(0)?).or_default();
+            let (kind, value): (String, String) = (r.get(1)?, r.get(2)?);
+            match kind.as_str() {
+                "country" => tags.countries.push(value),
+                "region" => tags.regions.push(value),
+                _ => tags.topics.push(value),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Watchlists that matched each of `ids` (sorted), for those with any.
+    fn matched_watchlists(
+        &self,
+        ids: &[ArticleId],
+    ) -> Result<HashMap<ArticleId, Vec<String>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT article_id, watchlist FROM article_matches
+             WHERE article_id IN (SELECT value FROM json_each(?1)) ORDER BY article_id, watchlist",
+        )?;
+        let mut rows = stmt.query([id_list(ids)])?;
+        let mut out: HashMap<ArticleId, Vec<String>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            out.entry(r.get(0)?).or_default().push(r.get(1)?);
+        }
+        Ok(out)
+    }
+
+    /// Up to [`REPLAY_BATCH`] articles after `cursor` (published, id), rebuilt as
+    /// the matcher sees them at ingest.
+    fn replay_batch(
+        &self,
+        cursor: (i64, ArticleId),
+    ) -> Result<Vec<(ArticleId, Article)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.feed_id, COALESCE(f.name, f.title, f.url),
+                    COALESCE((SELECT identity FROM article_sources s
+                              WHERE s.article_id = a.id AND s.feed_id = a.feed_id LIMIT 1), ''),
+                    a.url, a.title, a.summary, a.body, a.lang, a.published, a.fetched
+             FROM articles a JOIN feeds f ON f.id = a.feed_id
+             WHERE (a.published, a.id) > (?1, ?2)
+             ORDER BY a.published, a.id LIMIT ?3",
+        )?;
+        let mut batch = stmt
+            .query_map(params![cursor.0, cursor.1, REPLAY_BATCH as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    Article {
+                        feed_id: r.get(1)?,
+                        feed: r.get(2)?,
+                        identity: r.get(3)?,
+                        url: r.get(4)?,
+                        title: r.get(5)?,
+                        summary: r.get(6)?,
+                        body: r.get(7)?,
+                        lang: r.get(8)?,
+                        published: from_ts(r.get(9)?),
+                        fetched: from_ts(r.get(10)?),
+                        tags: Tags::default(),
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<(ArticleId, Article)>, _>>()?;
+        let ids: Vec<ArticleId> = batch.iter().map(|(id, _)| *id).collect();
+        let mut tags = self.load_tags(&ids)?;
+        for (id, article) in &mut batch {
+            article.tags = tags.remove(id).unwrap_or_default();
+        }
+        Ok(batch)
+    }
+}
+
+/// Article columns of an `ArticleView`, joined with the first feed for its name.
+const VIEW_SELECT: &str = "SELECT a.id, a.url, a.title, COALESCE(f.name, f.title, f.url), \
+     a.published, a.fetched, a.lang, a.summary, f.country \
+     FROM articles a JOIN feeds f ON f.id = a.feed_id";
+
+/// ` AND ...` clauses and their parameters for a filter.
+fn filter_clauses(filter: &ArticleFilter) -> (String, Vec<Value>) {
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    let mut add = |clause: &str, value: Value| {
+        args.push(value);
+        sql.push_str(&clause.replace("?", &format!("?{}", args.len())));
+    };
+    for (kind, value) in [
+        ("country", &filter.country),
+        ("region", &filter.region),
+        ("topic", &filter.topic),
+    ] {
+        if let Some(value) = value {
+            let clause = format!(
+                " AND a.id IN (SELECT article_id FROM article_tags WHERE kind = '{kind}' AND value = ?)"
+            );
+            add(&clause, Value::Text(value.trim().to_string()));
+        }
+    }
+    if let Some(w) = &filter.watchlist {
+        add(
+            " AND a.id IN (SELECT article_id FROM article_matches WHERE watchlist = ?)",
+            Value::Text(w.clone()),
+        );
+    }
+    if let Some(feed) = &filter.feed {
+        add(
+            " AND a.id IN (SELECT s.article_id FROM article_sources s JOIN feeds f ON f.id = s.feed_id
+                  WHERE f.url = ? OR COALESCE(f.name, f.title, f.url) = ?)",
+            Value::Text(feed.clone()),
+        );
+    }
+    if let Some(cc) = &filter.source_country {
+        add(
+            " AND a.id IN (SELECT s.article_id FROM article_sources s JOIN feeds f ON f.id = s.feed_id
+                  WHERE f.country = ? COLLATE NOCASE)",
+            Value::Text(cc.trim().to_string()),
+        );
+    }
+    if let Some(since) = filter.since {
+        add(" AND a.published >= ?", Value::Integer(to_ts(since)));
+    }
+    if let Some(before) = filter.before_id {
+        add(
+            " AND (a.published, a.id) < (SELECT published, id FROM articles WHERE id = ?)",
+            Value::Integer(before),
+        );
+    }
+    (sql, args)
+}
+
+/// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one
+/// statement for any number of ids.
+fn id_list(ids: &[ArticleId]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+fn replay_hit(id: ArticleId, a: &Article, m: &Match, new: bool) -> ReplayHit {
+    ReplayHit {
+        article_id: id,
+        title: a.title.clone(),
+        url: a.url.clone(),
+        published: ts_text(to_ts(a.published)),
+        watchlist: m.watchlist.clone(),
+        matches: m.matches.clone(),
+        new,
+    }
+}
+
+/// Stores one article of a poll, per the rules of [`Store::ingest`].
+fn ingest_one(
+    tx: &Transaction<'_>,
+    a: &Article,
+    matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    let hash = content_hash(a);
+    if let Some((id, source_hash)) = find_source(tx, a.feed_id, &a.identity)? {
+        if source_hash == hash {
+            report.unchanged += 1;
+            return Ok(());
+        }
+        tx.prepare_cached(
+            "UPDATE article_sources SET content_hash = ?3 WHERE feed_id = ?1 AND identity = ?2",
+        )?
+        .execute(params![a.feed_id, a.identity, hash])?;
+        if !update_text(tx, id, a, &hash)? {
+            // This source now gives the text the article already has.
+            report.unchanged += 1;
+            return Ok(());
+        }
+        report.updated.push(id);
+        report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
+        return Ok(());
+    }
+    if let Some(id) = find_by_url(tx, &a.url)? {
+        let same_feed = has_source(tx, id, a.feed_id)?;
+        insert_source(tx, id, a, &hash, now)?;
+        if same_feed && update_text(tx, id, a, &hash)? {
+            report.updated.push(id);
+        } else {
+            report.linked += 1;
+        }
+        report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
+        return Ok(());
+    }
+    if is_pruned(tx, a.feed_id, &a.identity)? {
+        report.unchanged += 1;
+        return Ok(());
+    }
+    let id = insert_article(tx, a, &hash, now)?;
+    report.new.push(id);
+    report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
+    Ok(())
+}
+
+fn find_source(
+    tx: &Transaction<'_>,
+    feed_id: FeedId,
+    identity: &str,
+) -> Result<Option<(ArticleId, Vec<u8>)>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT article_id, content_hash FROM article_sources WHERE feed_id = ?1 AND identity = ?2")?
+        .query_row(params![feed_id, identity], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+fn find_by_url(tx: &Transaction<'_>, url: &str) -> Result<Option<ArticleId>, StoreError> {
+    if url.is_empty() {
+        return Ok(None);
+    }
+    Ok(tx
+        .prepare_cached("SELECT id FROM articles WHERE url = ?1 AND url <> ''")?
+        .query_row([url], |r| r.get(0))
+        .optional()?)
+}
+
+fn has_source(tx: &Transaction<'_>, id: ArticleId, feed_id: FeedId) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM article_sources WHERE article_id = ?1 AND feed_id = ?2")?
+        .exists(params![id, feed_id])?)
+}
+
+fn is_pruned(tx: &Transaction<'_>, feed_id: FeedId, identity: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM pruned_sources WHERE feed_id = ?1 AND identity = ?2")?
+        .exists(params![feed_id, identity])?)
+}
+
+fn insert_article(
+    tx: &Transaction<'_>,
+    a: &Article,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<ArticleId, StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO articles (feed_id, url, title, summary, body, lang, published, fetched, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        a.feed_id,
+        a.url,
+        a.title,
+        a.summary,
+        a.body,
+        a.lang,
+        to_ts(a.published),
+        to_ts(a.fetched),
+        hash
+    ])?;
+    let id = tx.last_insert_rowid();
+    insert_source(tx, id, a, hash, now)?;
+    insert_tags(tx, id, &a.tags)?;
+    Ok(id)
+}
+
+fn insert_source(
+    tx: &Transaction<'_>,
+    id: ArticleId,
+    a: &Article,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO article_sources (feed_id, identity, article_id, url, first_seen, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![a.feed_id, a.identity, id, a.url, to_ts(now), hash])?;
+    Ok(())
+}
+
+fn insert_tags(tx: &Transaction<'_>, id: ArticleId, tags: &Tags) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO article_tags (article_id, kind, value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (kind, values) in [
+        ("country", &tags.countries),
+        ("region", &tags.regions),
+        ("topic", &tags.topics),
+    ] {
+        for value in values {
+            stmt.execute(params![id, kind, value])?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the article's text and tags with `a`'s when they differ (the
+/// full-text index follows by trigger). Returns whether anything changed.
+fn update_text(
+    tx: &Transaction<'_>,
+    id: ArticleId,
+    a: &Article,
+    hash: &[u8],
+) -> Result<bool, StoreError> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE articles SET title = ?2, summary = ?3, body = ?4, lang = ?5, content_hash = ?6
+             WHERE id = ?1 AND content_hash <> ?6",
+        )?
+        .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?
+        .execute([id])?;
+    insert_tags(tx, id, &a.tags)?;
+    Ok(true)
+}
+
+/// Records matches and queues alerts for watchlists new to this article;
+/// returns the number of alert rows created. Shared by ingest and replay.
+pub(crate) fn apply_matches(
+    tx: &Transaction<'_>,
+    id: ArticleId,
+    article: &Article,
+    matches: &[Match],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut record = tx.prepare_cached(
+        "INSERT OR IGNORE INTO article_matches (article_id, watchlist, matches, matched_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut alert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO alerts (msg_id, article_id, watchlist, webhook, payload, status, created, next_attempt)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+    )?;
+    let mut alerts = 0;
+    for m in matches {
+        let terms = serde_json::to_string(&m.matches).unwrap_or_else(|_| "[]".into());
+        if record.execute(params![id, m.watchlist, terms, to_ts(now)])? == 0 {
+            continue; // matched before: never alert twice
+        }
+        let payload = outbox::payload(id, article, m, now).to_string();
+        for webhook in &m.webhooks {
+            alerts += alert.execute(params![
+                outbox::new_msg_id(),
+                id,
+                m.watchlist,
+                webhook,
+                payload,
+                to_ts(now)
+            ])?;
+        }
+    }
+    Ok(alerts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::{article, open, t, title_matcher, two_feeds};
+
+    fn no_match(_: &Article) -> Vec<Match> {
+        Vec::new()
+    }
+
+    fn count(store: &Store, table: &str) -> i64 {
+        store
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn tagged(mut a: Article, countries: &[&str], regions: &[&str], topics: &[&str]) -> Article {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        a.tags = Tags {
+            countries: v(countries),
+            regions: v(regions),
+            topics: v(topics),
+        };
+        a
+    }
+
+    #[test]
+    fn second_ingest_of_same_items_writes_nothing() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let items = vec![
+            article(a, "g1", "https://x.test/1", "One"),
+            article(a, "g2", "https://x.test/2", "Two"),
+            article(a, "g3", "", "No link"),
+        ];
+        let first = store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
+        assert_eq!(first.new.len(), 3);
+        let changes_before = store.conn.total_changes();
+        let second = store.ingest(&items, &mut no_match, t(10, 10)).unwrap();
+        assert_eq!(
+            second,
+            IngestReport {
+                unchanged: 3,
+                ..IngestReport::default()
+            }
+        );
+        assert_eq!(
+            store.conn.total_changes(),
+            changes_before,
+            "a re-poll wrote rows"
+        );
+        assert_eq!(count(&store, "articles"), 3);
+    }
+
+    #[test]
+    fn same_url_through_two_feeds_is_one_article_with_two_sources() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        store
+            .ingest(
+                &[article(a, "a-1", "https://x.test/story", "Story")],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap();
+        let mut via_b = article(b, "b-77", "https://x.test/story", "Story (syndicated)");
+        via_b.body = "a different text of the story".into();
+        let report = store.ingest(&[via_b], &mut no_match, t(10, 10)).unwrap();
+        assert_eq!(
+            (report.new.len(), report.linked, report.updated.len()),
+            (0, 1, 0)
+        );
+        let list = store.list_articles(&ArticleFilter::default()).unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            list[0].title, "Story",
+            "another outlet's text must not replace the first"
+        );
+        assert_eq!(
+            list[0].sources,
+            [
+                SourceView {
+                    feed: "A".into(),
+                    url: "https://x.test/story".into()
+                },
+                SourceView {
+                    feed: "B".into(),
+                    url: "https://x.test/story".into()
+                },
+            ]
+        );
+        // Both feeds polling again: nothing flips back and forth.
+        let again = store
+            .ingest(
+                &[article(a, "a-1", "https://x.test/story", "Story"), {
+                    let mut x = article(b, "b-77", "https://x.test/story", "Story (syndicated)");
+                    x.body = "a different text of the story".into();
+                    x
+                }],
+                &mut no_match,
+                t(10, 11),
+            )
+            .unwrap();
+        assert_eq!(again.unchanged, 2);
+    }
+
+    #[test]
+    fn changed_guid_with_same_url_is_one_article() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        store
+            .ingest(
+                &[article(a, "guid-old", "https://x.test/s", "Story")],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap();
+        let edited = article(a, "guid-new", "https://x.test/s", "Story, updated title");
+        let report = store.ingest(&[edited], &mut no_match, t(10, 10)).unwrap();
+        assert_eq!(report.new, Vec::<ArticleId>::new());
+        assert_eq!(
+            report.updated.len(),
+            1,
+            "a feed re-issuing its own item is an edit"
+        );
+        let list = store.list_articles(&ArticleFilter::default()).unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].title, "Story, updated title");
+        assert_eq!(list[0].sources.len(), 2);
+    }
+
+    #[test]
+    fn edit_updates_in_place_and_alerts_only_new_watchlists() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut matcher = title_matcher(&[
+            ("Xinjiang", "xinjiang", &["ops", "chat"]),
+            ("railway", "rail", &["ops"]),
+        ]);
+        let v1 = tagged(
+            article(a, "g", "https://x.test/s", "Xinjiang trade"),
+            &["CN"],
+            &["Xinjiang"],
+            &["trade"],
+        );
+        let first = store.ingest(&[v1], &mut matcher, t(10, 9)).unwrap();
+        assert_eq!(first.alerts, 2);
+        let id = first.new[0];
+
+        let v2 = tagged(
+            article(a, "g", "https://x.test/s", "Xinjiang trade and railway"),
+            &["CN", "KZ"],
+            &["Xinjiang"],
+            &["transport"],
+        );
+        let second = store
+            .ingest(std::slice::from_ref(&v2), &mut matcher, t(10, 10))
+            .unwrap();
+        assert_eq!(
+            (second.updated.clone(), second.alerts),
+            (vec![id], 1),
+            "only `rail` is new"
+        );
+        let alerts: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT watchlist, webhook FROM alerts ORDER BY watchlist, webhook")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            alerts,
+            [
+                ("rail".into(), "ops".into()),
+                ("xinjiang".into(), "chat".into()),
+                ("xinjiang".into(), "ops".into())
+            ]
+        );
+
+        let view = store.article(id).unwrap().unwrap();
+        assert_eq!(view.title, "Xinjiang trade and railway");
+        assert_eq!(
+            (view.countries.clone(), view.topics.clone()),
+            (
+                vec!["CN".to_string(), "KZ".into()],
+                vec!["transport".to_string()]
+            )
+        );
+        assert_eq!(view.watchlists, ["rail", "xinjiang"]);
+        assert_eq!(count(&store, "articles"), 1);
+
+        // The same edit seen again writes nothing and alerts nothing.
+        let third = store.ingest(&[v2], &mut matcher, t(10, 11)).unwrap();
+        assert_eq!((third.unchanged, third.alerts), (1, 0));
+    }
+
+    #[test]
+    fn alert_rows_carry_payload_and_pending_state() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut matcher = title_matcher(&[("Xinjiang", "xinjiang", &["ops"])]);
+        let item = tagged(
+            article(a, "g", "https://x.test/s", "Xinjiang trade"),
+            &["CN"],
+            &[],
+            &[],
+        );
+        let id = store.ingest(&[item], &mut matcher, t(10, 9)).unwrap().new[0];
+        let (msg_id, payload, status, next): (String, String, String, i64) = store
+            .conn
+            .query_row(
+                "SELECT msg_id, payload, status, next_attempt FROM alerts",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert!(msg_id.starts_with("msg_"));
+        assert_eq!((status.as_str(), next), ("pending", to_ts(t(10, 9))));
+        let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(json["data"]["article"]["id"], id);
+        assert_eq!(json["data"]["watchlist"], "xinjiang");
+        assert_eq!(json["data"]["matches"][0]["term"], "Xinjiang");
+    }
+
+    #[test]
+    fn panicking_matcher_rolls_back_the_whole_poll() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let items = [
+            article(a, "g1", "https://x.test/1", "fine"),
+            article(a, "g2", "https://x.test/2", "boom"),
+        ];
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut matcher = |x: &Article| -> Vec<Match> {
+                assert!(x.title != "boom", "matcher exploded");
+                Vec::new()
+            };
+            store.ingest(&items, &mut matcher, t(10, 9))
+        }));
+        assert!(result.is_err());
+        assert_eq!(count(&store, "articles"), 0);
+        assert_eq!(count(&store, "articles_fts"), 0);
+        // The connection is usable and the poll can be redone.
+        assert_eq!(
+            store
+                .ingest(&items[..1], &mut no_match, t(10, 9))
+                .unwrap()
+                .new
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn failing_item_rolls_back_articles_and_alerts() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut matcher = title_matcher(&[("Xinjiang", "xinjiang", &["ops"])]);
+        let good = article(a, "g1", "https://x.test/1", "Xinjiang news");
+        let bad = article(999, "g2", "https://x.test/2", "Xinjiang again"); // no such feed
+        let err = store.ingest(&[good, bad], &mut matcher, t(10, 9));
+        assert!(err.is_err());
+        assert_eq!(
+            (
+                count(&store, "articles"),
+                count(&store, "alerts"),
+                count(&store, "article_matches")
+            ),
+            (0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn list_filters() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut kg_outlet = crate::store::testutil::feed_config("http://b.test/feed", Some("B"));
+        kg_outlet.country = Some("KG".into());
+        store.sync_feeds(&[kg_outlet], t(1, 0)).unwrap();
+        let mut matcher = title_matcher(&[("water", "water-watch", &[])]);
+        let mut kz = tagged(
+            article(a, "1", "https://x.test/1", "Almaty water"),
+            &["KZ"],
+            &["Almaty"],
+            &["water"],
+        );
+        kz.published = t(5, 0);
+        let mut cn = tagged(
+            article(b, "2", "https://x.test/2", "Urumqi trade"),
+            &["CN"],
+            &["Urumqi", "Xinjiang"],
+            &["trade"],
+        );
+        cn.published = t(7, 0);
+        let mut both = tagged(
+            article(b, "3", "https://x.test/3", "Khorgos trade"),
+            &["CN", "KZ"],
+            &["Khorgos"],
+            &["trade", "transport"],
+        );
+        both.published = t(9, 0);
+        let ids = store
+            .ingest(&[kz, cn, both], &mut matcher, t(10, 0))
+            .unwrap()
+            .new;
+        let list = |f: ArticleFilter| -> Vec<ArticleId> {
+            store
+                .list_articles(&f)
+                .unwrap()
+                .iter()
+                .map(|v| v.id)
+                .collect()
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(list(ArticleFilter::default()), [ids[2], ids[1], ids[0]]);
+        assert_eq!(
+            list(ArticleFilter {
+                country: s("kz"),
+                ..Default::default()
+            }),
+            [ids[2], ids[0]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                region: s("xinjiang"),
+                ..Default::default()
+            }),
+            [ids[1]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                topic: s("trade"),
+                ..Default::default()
+            }),
+            [ids[2], ids[1]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                watchlist: s("water-watch"),
+                ..Default::default()
+            }),
+            [ids[0]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                feed: s("B"),
+                ..Default::default()
+            }),
+            [ids[2], ids[1]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                since: Some(t(7, 0)),
+                ..Default::default()
+            }),
+            [ids[2], ids[1]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                limit: 1,
+                ..Default::default()
+            }),
+            [ids[2]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                limit: 1,
+                before_id: Some(ids[2]),
+                ..Default::default()
+            }),
+            [ids[1]]
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                country: s("KZ"),
+                topic: s("trade"),
+                since: Some(t(1, 0)),
+                ..Default::default()
+            }),
+            [ids[2]]
+        );
+        assert!(
+            list(ArticleFilter {
+                country: s("TJ"),
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        assert_eq!(
+            list(ArticleFilter {
+                source_country: s("kg"),
+                ..Default::default()
+            }),
+            [ids[2], ids[1]]
+        );
+        let views = store.list_articles(&ArticleFilter::default()).unwrap();
+        assert_eq!(views[0].source_country.as_deref(), Some("KG"));
+        assert_eq!(views[2].source_country, None);
+    }
+
+    #[test]
+    fn view_has_the_contract_fields() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let item = tagged(
+            article(a, "1", "https://x.test/1", "Title"),
+            &["KZ"],
+            &["Almaty"],
+            &["water"],
+        );
+        let id = store.ingest(&[item], &mut no_match, t(10, 9)).unwrap().new[0];
+        let json = serde_json::to_value(store.article(id).unwrap().unwrap()).unwrap();
+        for field in [
+            "id",
+            "url",
+            "title",
+            "feed",
+            "published",
+            "fetched",
+            "lang",
+            "summary",
+            "countries",
+            "regions",
+            "topics",
+            "watchlists",
+        ] {
+            assert!(json.get(field).is_some(), "missing {field}");
+        }
+        assert_eq!(json["published"], "2026-10-10T08:00:00Z");
+        assert_eq!(json["feed"], "A");
+        assert_eq!(json["countries"], serde_json::json!(["KZ"]));
+        let (_, body) = store.article_body(id).unwrap().unwrap();
+        assert_eq!(body, "body of Title");
+        assert_eq!(store.article(id + 100).unwrap(), None);
+    }
+
+    #[test]
+    fn listing_many_articles_keeps_details_apart() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let items: Vec<Article> = (0usize..1000)
+            .map(|i| {
+                let feed = if i.is_multiple_of(2) { a } else { b };
+                tagged(
+                    article(
+                        feed,
+                        &format!("g{i}"),
+                        &format!("https://x.test/{i}"),
+                        &format!("n{i}"),
+                    ),
+                    &[if i.is_multiple_of(3) { "KZ" } else { "UZ" }],
+                    &[],
+                    &[],
+                )
+            })
+            .collect();
+        store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
+        let list = store.list_articles(&ArticleFilter::default()).unwrap();
+        assert_eq!(list.len(), 1000);
+        for v in &list {
+            let i: usize = v.title[1..].parse().unwrap();
+            assert_eq!(v.countries, [if i.is_multiple_of(3) { "KZ" } else { "UZ" }]);
+            assert_eq!(
+                v.sources[0].feed,
+                if i.is_multiple_of(2) { "A" } else { "B" }
+            );
+        }
+    }
+
+    #[test]
+    fn replay_dry_run_reports_and_real_run_alerts_once() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut old = article(a, "1", "https://x.test/1", "Railway crossing at Khorgos");
+        old.published = t(1, 0);
+        let recent = article(a, "2", "https://x.test/2", "Railway crossing reopened");
+        let unrelated = article(a, "3", "https://x.test/3", "Cotton harvest");
+        store
+            .ingest(&[old, recent, unrelated], &mut no_match, t(10, 9))
+            .unwrap();
+
+        let mut matcher = title_matcher(&[("Railway", "rail", &["ops"])]);
+        let dry = store.replay(t(5, 0), &mut matcher, true, t(11, 0)).unwrap();
+        assert_eq!((dry.scanned, dry.hits.len(), dry.alerts), (2, 1, 0));
+        assert_eq!(dry.hits[0].title, "Railway crossing reopened");
+        assert!(dry.hits[0].new);
+        assert_eq!(count(&store, "alerts"), 0);
+
+        let real = store
+            .replay(t(1, 0), &mut matcher, false, t(11, 0))
+            .unwrap();
+        assert_eq!((real.scanned, real.alerts), (3, 2));
+        let again = store
+            .replay(t(1, 0), &mut matcher, false, t(12, 0))
+            .unwrap();
+        assert_eq!(again.alerts, 0);
+        assert!(again.hits.iter().all(|h| !h.new));
+        assert_eq!(count(&store, "alerts"), 2);
+    }
+
+    #[test]
+    fn articles_since_rebuilds_articles_oldest_first() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut old = article(a, "1", "https://x.test/1", "old");
+        old.published = t(1, 0);
+        let mut newer = tagged(
+            article(a, "2", "https://x.test/2", "newer"),
+            &["KZ"],
+            &["Almaty"],
+            &[],
+        );
+        newer.published = t(9, 0);
+        let mut mid = article(a, "3", "https://x.test/3", "mid");
+        mid.published = t(6, 0);
+        store
+            .ingest(&[old, newer.clone(), mid], &mut no_match, t(10, 9))
+            .unwrap();
+        let got = store.articles_since(t(5, 0)).unwrap();
+        let titles: Vec<&str> = got.iter().map(|(_, a)| a.title.as_str()).collect();
+        assert_eq!(titles, ["mid", "newer"]);
+        let (_, rebuilt) = &got[1];
+        assert_eq!(
+            (
+                &rebuilt.tags,
+                rebuilt.feed.as_str(),
+                rebuilt.identity.as_str()
+            ),
+            (&newer.tags, "A", "2")
+        );
+        assert_eq!(
+            (&rebuilt.body, rebuilt.published),
+            (&newer.body, newer.published)
+        );
+    }
+
+    #[test]
+    fn replay_pages_through_many_articles() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let items: Vec<Article> = (0..(REPLAY_BATCH + 7))
+            .map(|i| {
+                let mut x = article(
+                    a,
+                    &format!("g{i}"),
+                    &format!("https://x.test/{i}"),
+                    "Railway",
+                );
+                x.published = t(1, 0) + chrono::Duration::minutes((i % 5) as i64);
+                x
+            })
+            .collect();
+        store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
+        let mut matcher = title_matcher(&[("Railway", "rail", &["ops"])]);
+        let report = store
+            .replay(t(1, 0), &mut matcher, false, t(11, 0))
+            .unwrap();
+        assert_eq!(
+            (report.scanned, report.alerts),
+            (REPLAY_BATCH + 7, REPLAY_BATCH + 7)
+        );
+    }
+
+    #[test]
+    fn prune_deletes_old_articles_keeps_alerts_and_does_not_resurrect() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut matcher = title_matcher(&[("Xinjiang", "xinjiang", &["ops"])]);
+        let mut old = tagged(
+            article(a, "old", "https://x.test/old", "Xinjiang old"),
+            &["CN"],
+            &[],
+            &[],
+        );
+        old.fetched = t(1, 0);
+        let mut old2 = article(a, "old2", "https://x.test/old2", "plain old");
+        old2.fetched = t(1, 1);
+        let fresh = article(a, "new", "https://x.test/new", "Xinjiang fresh");
+        let ids = store
+            .ingest(&[old.clone(), old2, fresh], &mut matcher, t(10, 9))
+            .unwrap()
+            .new;
+        assert_eq!(count(&store, "alerts"), 2);
+
+        assert_eq!(store.prune(t(5, 0), t(10, 12), 1).unwrap(), 2);
+        let left: Vec<ArticleId> = store
+            .list_articles(&ArticleFilter::default())
+            .unwrap()
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(left, [ids[2]]);
+        for table in ["article_sources", "article_matches"] {
+            assert_eq!(count(&store, table), 1, "{table}");
+        }
+        assert_eq!(count(&store, "article_tags"), 0);
+        assert_eq!(
+            count(&store, "alerts"),
+            2,
+            "alert history outlives retention"
+        );
+        assert!(
+            store.search("old", 10).unwrap().is_empty(),
+            "FTS rows must go too"
+        );
+        let integrity: String = store
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+        store
+            .conn
+            .execute(
+                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .unwrap();
+
+        // The feed still carries the pruned item: it is not stored or alerted again.
+        let again = store.ingest(&[old], &mut matcher, t(10, 13)).unwrap();
+        assert_eq!((again.new.len(), again.alerts), (0, 0));
+
+        // A new article never reuses a pruned id (alerts refer to ids).
+        let next = store
+            .ingest(
+                &[article(a, "n2", "https://x.test/n2", "x")],
+                &mut no_match,
+                t(10, 14),
+            )
+            .unwrap()
+            .new[0];
+        assert!(next > ids[2]);
+    }
+
+    #[test]
+    fn prune_gives_pages_back() {
+        let (dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let items: Vec<Article> = (0..300)
+            .map(|i| {
+                let mut x = article(a, &format!("g{i}"), &format!("https://x.test/{i}"), "t");
+                x.body = "steppe ".repeat(2000);
+                x.fetched = t(1, 0);
+                x
+            })
+            .collect();
+        store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
+        let pages = |s: &Store| -> i64 {
+            s.conn
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = pages(&store);
+        assert_eq!(store.prune(t(5, 0), t(10, 10), 50).unwrap(), 300);
+        assert!(
+            pages(&store) < before / 2,
+            "{} pages before, {} after",
+            before,
+            pages(&store)
+        );
+        let free: i64 = store
+            .conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(free, 0);
+        drop(dir);
+    }
+
+    #[test]
+    fn tombstones_expire_after_another_retention_period() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut old = article(a, "old", "https://x.test/old", "old");
+        old.fetched = t(1, 0);
+        store
+            .ingest(&[old.clone()], &mut no_match, t(1, 0))
+            .unwrap();
+        store.prune(t(5, 0), t(6, 0), 10).unwrap();
+        assert_eq!(count(&store, "pruned_sources"), 1);
+        store.prune(t(7, 0), t(8, 0), 10).unwrap();
+        assert_eq!(count(&store, "pruned_sources"), 0);
+    }
+}
