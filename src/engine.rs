@@ -44,3 +44,9 @@ impl Engine {
         (tags, matches)
     }
 }
+
+impl AsRef<Config> for Engine {
+    fn as_ref(&self) -> &Config {
+        &self.config
+    }
+}
