@@ -1,0 +1,1 @@
+//! Feeds of a site found from its home page.

@@ -1,0 +1,3 @@
+//! Parser tests over the fixture feeds in tests/fixtures/feeds/.
+
+use super::*;
