@@ -76,7 +76,11 @@ fn strip_tracking(query: &str) -> String {
 }
 
 fn is_tracking(piece: &str) -> bool {
-    let key = piece.split('=').next().unwrap_or_default().to_ascii_lowercase();
+    let key = piece
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     key.starts_with("utm_") || TRACKING_PARAMS.contains(&key.as_str())
 }
 
@@ -102,7 +106,8 @@ pub fn canonical_from_html(html: &str, page_url: &str) -> Option<String> {
 
 /// Whether a space-separated attribute such as `rel` contains `token` (ASCII case-insensitive).
 pub(crate) fn has_token(attr: &str, token: &str) -> bool {
-    attr.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case(token))
+    attr.split_ascii_whitespace()
+        .any(|t| t.eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
@@ -141,7 +146,11 @@ mod tests {
     #[test]
     fn resolves_relative_against_base() {
         assert_eq!(
-            normalize("../politics/item-7.html", Some("https://akipress.com/news/feed.xml")).as_deref(),
+            normalize(
+                "../politics/item-7.html",
+                Some("https://akipress.com/news/feed.xml")
+            )
+            .as_deref(),
             Some("https://akipress.com/politics/item-7.html")
         );
         assert_eq!(
@@ -156,7 +165,10 @@ mod tests {
 
     #[test]
     fn refuses_non_http_and_garbage() {
-        assert_eq!(normalize("javascript:alert(1)", Some("https://a.kz/")), None);
+        assert_eq!(
+            normalize("javascript:alert(1)", Some("https://a.kz/")),
+            None
+        );
         assert_eq!(normalize("mailto:x@a.kz", None), None);
         assert_eq!(normalize("/relative/without/base", None), None);
         assert_eq!(normalize("   ", None), None);
@@ -178,13 +190,19 @@ mod tests {
             canonical_from_html(html, "https://www.inform.kz/ru/news/123/?amp=1").as_deref(),
             Some("https://www.inform.kz/ru/news/123/")
         );
-        assert_eq!(canonical_from_html("<p>no head</p>", "https://a.kz/x"), None);
+        assert_eq!(
+            canonical_from_html("<p>no head</p>", "https://a.kz/x"),
+            None
+        );
     }
 
     #[test]
     fn canonical_pointing_at_home_page_from_article_is_ignored() {
         let html = r#"<link rel="canonical" href="https://asia-plus.tj/">"#;
-        assert_eq!(canonical_from_html(html, "https://asia-plus.tj/news/1"), None);
+        assert_eq!(
+            canonical_from_html(html, "https://asia-plus.tj/news/1"),
+            None
+        );
         assert_eq!(
             canonical_from_html(html, "https://asia-plus.tj/").as_deref(),
             Some("https://asia-plus.tj/")

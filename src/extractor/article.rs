@@ -52,8 +52,20 @@ const MARKER_BLOCK_MAX_CHARS: usize = 600;
 
 /// Layout elements that never hold article text.
 const BOILERPLATE_TAGS: &[&str] = &[
-    "nav", "footer", "aside", "form", "menu", "dialog", "header", "amp-ad", "amp-embed",
-    "amp-sidebar", "amp-social-share", "amp-analytics", "amp-sticky-ad", "amp-consent",
+    "nav",
+    "footer",
+    "aside",
+    "form",
+    "menu",
+    "dialog",
+    "header",
+    "amp-ad",
+    "amp-embed",
+    "amp-sidebar",
+    "amp-social-share",
+    "amp-analytics",
+    "amp-sticky-ad",
+    "amp-consent",
 ];
 
 /// Elements whose text is scored as a paragraph of their parent.
@@ -63,8 +75,26 @@ const PARAGRAPH_TAGS: &[&str] = &["p", "pre", "blockquote", "td"];
 /// headings and captions, which are too short or too link-heavy to vouch for
 /// a container.
 const NOT_LOOSE_TAGS: &[&str] = &[
-    "p", "pre", "blockquote", "td", "th", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-    "caption", "figcaption", "button", "label", "option", "title",
+    "p",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "li",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "caption",
+    "figcaption",
+    "button",
+    "label",
+    "option",
+    "title",
 ];
 
 /// Inline elements: text inside them belongs to the nearest enclosing block.
@@ -76,11 +106,45 @@ const INLINE_TAGS: &[&str] = &[
 /// Class/id words (or word prefixes) of blocks that are not the article.
 /// Matched as substrings of each lower-cased class/id word.
 const NEGATIVE_SUBSTRINGS: &[&str] = &[
-    "comment", "share", "sharing", "social", "related", "sidebar", "footer", "breadcrumb",
-    "banner", "promo", "sponsor", "subscri", "newsletter", "popular", "recommend", "similar",
-    "widget", "pagination", "pager", "cookie", "popup", "modal", "toolbar", "disqus",
-    "masthead", "navbar", "navigation", "menu", "readalso", "readmore", "advert", "reklam",
-    "rating", "yandex", "adsbygoogle", "adfox", "outbrain", "taboola", "mostread",
+    "comment",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "sidebar",
+    "footer",
+    "breadcrumb",
+    "banner",
+    "promo",
+    "sponsor",
+    "subscri",
+    "newsletter",
+    "popular",
+    "recommend",
+    "similar",
+    "widget",
+    "pagination",
+    "pager",
+    "cookie",
+    "popup",
+    "modal",
+    "toolbar",
+    "disqus",
+    "masthead",
+    "navbar",
+    "navigation",
+    "menu",
+    "readalso",
+    "readmore",
+    "advert",
+    "reklam",
+    "rating",
+    "yandex",
+    "adsbygoogle",
+    "adfox",
+    "outbrain",
+    "taboola",
+    "mostread",
 ];
 
 /// Short class/id words that are negative only as whole words.
@@ -98,8 +162,9 @@ const POSITIVE_PREFIXES: &[&str] = &[
 ];
 
 /// The subset of [`POSITIVE_PREFIXES`] strong enough to keep a block that also has a negative word.
-const RESCUE_PREFIXES: &[&str] =
-    &["article", "content", "entry", "text", "story", "detail", "main", "body"];
+const RESCUE_PREFIXES: &[&str] = &[
+    "article", "content", "entry", "text", "story", "detail", "main", "body",
+];
 
 /// Leading texts of "read also", share, tag and comment blocks, lower-cased.
 const BOILERPLATE_MARKERS: &[&str] = &[
@@ -149,7 +214,16 @@ const BOILERPLATE_MARKERS: &[&str] = &[
 ];
 
 /// Whole texts of ad captions.
-const AD_LABELS: &[&str] = &["реклама", "advertisement", "ad", "sponsored", "sponsored content", "广告", "жарнама", "reklama"];
+const AD_LABELS: &[&str] = &[
+    "реклама",
+    "advertisement",
+    "ad",
+    "sponsored",
+    "sponsored content",
+    "广告",
+    "жарнама",
+    "reklama",
+];
 
 /// Extract the article's main text from a full HTML page.
 ///
@@ -160,9 +234,12 @@ const AD_LABELS: &[&str] = &["реклама", "advertisement", "ad", "sponsored
 /// [`MIN_ARTICLE_CHARS`] characters; the caller keeps the feed's own text.
 pub fn extract_article(html: &str, page_url: &str) -> Result<Extracted, ExtractError> {
     let doc = Html::parse_document(html);
-    let blocks = main_blocks(&doc).ok_or_else(|| ExtractError::NoContent { url: page_url.to_string() })?;
+    let blocks = main_blocks(&doc).ok_or_else(|| ExtractError::NoContent {
+        url: page_url.to_string(),
+    })?;
     let total: usize = blocks.iter().map(|b| text_stats(*b).chars).sum();
-    let drop = |el: ElementRef<'_>| !blocks.iter().any(|b| b.id() == el.id()) && is_dropped(el, total);
+    let drop =
+        |el: ElementRef<'_>| !blocks.iter().any(|b| b.id() == el.id()) && is_dropped(el, total);
 
     let mut w = TextWriter::default();
     let mut raw_html = String::new();
@@ -174,7 +251,10 @@ pub fn extract_article(html: &str, page_url: &str) -> Result<Extracted, ExtractE
     let text = w.finish();
     let chars = text.chars().count();
     if chars < MIN_ARTICLE_CHARS {
-        return Err(ExtractError::TooShort { url: page_url.to_string(), chars });
+        return Err(ExtractError::TooShort {
+            url: page_url.to_string(),
+            chars,
+        });
     }
     Ok(Extracted {
         text,
@@ -202,7 +282,9 @@ fn main_blocks(doc: &Html) -> Option<Vec<ElementRef<'_>>> {
     let blocks = parent
         .children()
         .filter_map(ElementRef::wrap)
-        .filter(|el| el.id() == top.id() || continues_article(*el, scores.get(&el.id()).copied(), threshold))
+        .filter(|el| {
+            el.id() == top.id() || continues_article(*el, scores.get(&el.id()).copied(), threshold)
+        })
         .collect();
     Some(blocks)
 }
@@ -260,9 +342,9 @@ fn loose_text_block(text: NodeRef<'_, Node>) -> Option<NodeRef<'_, Node>> {
     })?;
     match block.value() {
         Node::Element(e) if !NOT_LOOSE_TAGS.contains(&e.name()) => {
-            let inside_paragraph = block.ancestors().any(|a| {
-                matches!(a.value(), Node::Element(e) if NOT_LOOSE_TAGS.contains(&e.name()))
-            });
+            let inside_paragraph = block.ancestors().any(
+                |a| matches!(a.value(), Node::Element(e) if NOT_LOOSE_TAGS.contains(&e.name())),
+            );
             (!inside_paragraph).then_some(block)
         }
         _ => None,
@@ -276,11 +358,16 @@ fn add_paragraph(scores: &mut HashMap<NodeId, f64>, start: NodeRef<'_, Node>, te
     if len < MIN_PARAGRAPH_LEN {
         return;
     }
-    let commas = text.chars().filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；')).count();
+    let commas = text
+        .chars()
+        .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；'))
+        .count();
     let score = 1.0 + commas as f64 + (len as f64 / 100.0).min(3.0);
     let levels = std::iter::successors(Some(start), |n| n.parent()).take(3);
     for (level, node) in levels.enumerate() {
-        let Some(el) = ElementRef::wrap(node) else { break };
+        let Some(el) = ElementRef::wrap(node) else {
+            break;
+        };
         let divider = [1.0, 2.0, 6.0][level];
         *scores.entry(node.id()).or_insert_with(|| initial_score(el)) += score / divider;
     }
@@ -297,8 +384,14 @@ fn initial_score(el: ElementRef<'_>) -> f64 {
         _ => 0.0,
     };
     let hints = Hints::of(el);
-    let itemprop = el.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody"));
-    tag + if hints.positive || itemprop { 25.0 } else { 0.0 } - if hints.negative { 25.0 } else { 0.0 }
+    let itemprop = el
+        .attr("itemprop")
+        .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"));
+    tag + if hints.positive || itemprop {
+        25.0
+    } else {
+        0.0
+    } - if hints.negative { 25.0 } else { 0.0 }
 }
 
 /// What an element's class and id say about it.
@@ -321,7 +414,8 @@ impl Hints {
             .map(str::to_lowercase);
         let mut hints = Hints::default();
         for w in words {
-            hints.negative |= NEGATIVE_WORDS.contains(&w.as_str()) || NEGATIVE_SUBSTRINGS.iter().any(|n| w.contains(n));
+            hints.negative |= NEGATIVE_WORDS.contains(&w.as_str())
+                || NEGATIVE_SUBSTRINGS.iter().any(|n| w.contains(n));
             hints.positive |= POSITIVE_PREFIXES.iter().any(|p| w.starts_with(p));
             hints.rescue |= RESCUE_PREFIXES.iter().any(|p| w.starts_with(p));
         }
@@ -345,8 +439,14 @@ fn is_unlikely(el: ElementRef<'_>) -> bool {
 
 fn is_hidden(el: ElementRef<'_>) -> bool {
     let e = el.value();
-    let style = e.attr("style").unwrap_or_default().to_ascii_lowercase().replace(' ', "");
-    e.attr("hidden").is_some() || style.contains("display:none") || style.contains("visibility:hidden")
+    let style = e
+        .attr("style")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .replace(' ', "");
+    e.attr("hidden").is_some()
+        || style.contains("display:none")
+        || style.contains("visibility:hidden")
 }
 
 /// Whether an element inside the article is boilerplate to drop; `total` is
@@ -369,8 +469,10 @@ fn is_dropped(el: ElementRef<'_>, total: usize) -> bool {
 
 /// A container that is mostly links (related-news lists, tag clouds, pagers).
 fn is_link_list(tag: &str, stats: TextStats) -> bool {
-    matches!(tag, "div" | "section" | "ul" | "ol" | "table" | "dl" | "span" | "nav")
-        && stats.chars > 0
+    matches!(
+        tag,
+        "div" | "section" | "ul" | "ol" | "table" | "dl" | "span" | "nav"
+    ) && stats.chars > 0
         && stats.link_density() > 0.5
 }
 
@@ -397,7 +499,11 @@ struct TextStats {
 
 impl TextStats {
     fn link_density(self) -> f64 {
-        if self.chars == 0 { 0.0 } else { self.link_chars as f64 / self.chars as f64 }
+        if self.chars == 0 {
+            0.0
+        } else {
+            self.link_chars as f64 / self.chars as f64
+        }
     }
 }
 
@@ -440,10 +546,11 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{3040}'..='\u{30FF}' | '\u{AC00}'..='\u{D7AF}')
 }
 
-
 /// Void elements: written without a closing tag.
-const VOID_TAGS: &[&str] =
-    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"];
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
 
 /// Serialises `root` as HTML, leaving out invisible and dropped elements. The
 /// result goes through the sanitiser, so attributes are written as found.
@@ -511,13 +618,29 @@ fn title(doc: &Html) -> Option<String> {
 
 /// The publication time the page declares about itself.
 fn published(doc: &Html) -> Option<DateTime<Utc>> {
-    let meta = meta_content(doc, &["article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date", "dcterms.created"]);
+    let meta = meta_content(
+        doc,
+        &[
+            "article:published_time",
+            "datePublished",
+            "pubdate",
+            "publishdate",
+            "date",
+            "dc.date",
+            "dcterms.created",
+        ],
+    );
     let time = || {
         let sel = Selector::parse("time[datetime]").expect("static selector");
-        doc.select(&sel).find_map(|t| t.attr("datetime")).map(str::to_string)
+        doc.select(&sel)
+            .find_map(|t| t.attr("datetime"))
+            .map(str::to_string)
     };
     let ld = || json_ld_date(doc);
-    [meta, time(), ld()].into_iter().flatten().find_map(|d| parse_date(&d))
+    [meta, time(), ld()]
+        .into_iter()
+        .flatten()
+        .find_map(|d| parse_date(&d))
 }
 
 /// `content` of the first `<meta>` whose property, name or itemprop is one of `keys`.
@@ -547,9 +670,10 @@ fn json_ld_date(doc: &Html) -> Option<String> {
 
 fn find_key<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
     match v {
-        serde_json::Value::Object(map) => {
-            map.get(key).and_then(|d| d.as_str()).or_else(|| map.values().find_map(|v| find_key(v, key)))
-        }
+        serde_json::Value::Object(map) => map
+            .get(key)
+            .and_then(|d| d.as_str())
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
         serde_json::Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
         _ => None,
     }

@@ -13,20 +13,52 @@ pub use article::{ExtractError, Extracted, extract_article};
 
 /// Elements whose content a reader never sees as text.
 const INVISIBLE_TAGS: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
-    "head", "select", "textarea", "button", "canvas", "audio", "video", "map",
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head",
+    "select", "textarea", "button", "canvas", "audio", "video", "map",
 ];
 
 /// Elements that stand apart as paragraphs: a blank line before and after.
 const PARAGRAPH_TAGS: &[&str] = &[
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "dl", "table",
-    "figure", "hr", "section", "article", "header", "footer", "aside", "main", "nav",
-    "address", "form", "details", "fieldset",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "figure",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "main",
+    "nav",
+    "address",
+    "form",
+    "details",
+    "fieldset",
 ];
 
 /// Elements that start a new line but not a new paragraph.
 const LINE_TAGS: &[&str] = &[
-    "div", "li", "tr", "dt", "dd", "figcaption", "caption", "summary", "legend", "center",
+    "div",
+    "li",
+    "tr",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "summary",
+    "legend",
+    "center",
 ];
 
 /// Body length (characters) below which feed text is taken to be a teaser.
@@ -134,7 +166,11 @@ impl TextWriter {
     }
 
     fn br(&mut self) {
-        let b = if self.after_br { Break::Paragraph } else { Break::Line };
+        let b = if self.after_br {
+            Break::Paragraph
+        } else {
+            Break::Line
+        };
         self.request(b);
         self.after_br = true;
     }
@@ -171,7 +207,11 @@ impl TextWriter {
 /// Writes the visible text under `root`, skipping invisible elements and every
 /// element for which `skip` returns true. The walk is iterative, so deeply
 /// nested documents cannot overflow the stack.
-pub(crate) fn write_text(root: NodeRef<'_, Node>, skip: &dyn Fn(ElementRef<'_>) -> bool, w: &mut TextWriter) {
+pub(crate) fn write_text(
+    root: NodeRef<'_, Node>,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+    w: &mut TextWriter,
+) {
     let mut skipping = None;
     for edge in root.traverse() {
         match edge {
@@ -251,13 +291,19 @@ pub fn sanitize_html_with_base(html: &str, base: &str) -> String {
 /// shorter than [`TEASER_MAX_CHARS`], or ends with an ellipsis or a
 /// "read more" link text.
 pub fn is_teaser(summary: &str, body: &str) -> bool {
-    let text = if body.trim().is_empty() { summary } else { body };
+    let text = if body.trim().is_empty() {
+        summary
+    } else {
+        body
+    };
     let text = text.trim();
     if text.chars().count() < TEASER_MAX_CHARS {
         return true;
     }
     let tail = text
-        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ']' | ')' | '»' | '>' | '→' | '.' | ':' | '!'))
+        .trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ']' | ')' | '»' | '>' | '→' | '.' | ':' | '!')
+        })
         .to_lowercase();
     // Put back a trailing ellipsis written as dots, trimmed just above.
     let dots = text.trim_end_matches([']', ')', ' ']).ends_with("...");
@@ -287,18 +333,27 @@ mod tests {
 
     #[test]
     fn double_br_is_a_paragraph() {
-        assert_eq!(html_to_text("one<br><br>two<br/>three"), "one\n\ntwo\nthree");
+        assert_eq!(
+            html_to_text("one<br><br>two<br/>three"),
+            "one\n\ntwo\nthree"
+        );
     }
 
     #[test]
     fn plain_text_keeps_its_paragraphs_and_decodes_entities() {
-        assert_eq!(html_to_text("  First  line\nstill first.\n\n\nSecond &amp; last "), "First line still first.\n\nSecond & last");
+        assert_eq!(
+            html_to_text("  First  line\nstill first.\n\n\nSecond &amp; last "),
+            "First line still first.\n\nSecond & last"
+        );
         assert_eq!(html_to_text(""), "");
     }
 
     #[test]
     fn table_cells_are_separated() {
-        assert_eq!(html_to_text("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"), "a b\nc");
+        assert_eq!(
+            html_to_text("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"),
+            "a b\nc"
+        );
     }
 
     #[test]
@@ -313,16 +368,33 @@ mod tests {
         let html = r#"<p onclick="x()">Hi <a href="javascript:alert(1)">bad</a> <a href="https://kabar.kg/">ok</a></p><script>alert(1)</script><img src="x.png" onerror="y()">"#;
         let clean = sanitize_html(html);
         assert!(!clean.contains("script"), "{clean}");
-        assert!(!clean.contains("onclick") && !clean.contains("onerror"), "{clean}");
+        assert!(
+            !clean.contains("onclick") && !clean.contains("onerror"),
+            "{clean}"
+        );
         assert!(!clean.contains("javascript:"), "{clean}");
-        assert!(clean.contains(r#"<a href="https://kabar.kg/" rel="noopener nofollow noreferrer">ok</a>"#), "{clean}");
+        assert!(
+            clean.contains(
+                r#"<a href="https://kabar.kg/" rel="noopener nofollow noreferrer">ok</a>"#
+            ),
+            "{clean}"
+        );
     }
 
     #[test]
     fn sanitize_with_base_makes_links_absolute() {
-        let clean = sanitize_html_with_base(r#"<a href="/ru/news/1">x</a><img src="img/a.jpg">"#, "https://24.kg/feed/");
-        assert!(clean.contains(r#"href="https://24.kg/ru/news/1""#), "{clean}");
-        assert!(clean.contains(r#"src="https://24.kg/feed/img/a.jpg""#), "{clean}");
+        let clean = sanitize_html_with_base(
+            r#"<a href="/ru/news/1">x</a><img src="img/a.jpg">"#,
+            "https://24.kg/feed/",
+        );
+        assert!(
+            clean.contains(r#"href="https://24.kg/ru/news/1""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"src="https://24.kg/feed/img/a.jpg""#),
+            "{clean}"
+        );
     }
 
     #[test]
@@ -335,6 +407,9 @@ mod tests {
         assert!(is_teaser("", &format!("{long} Read more »")));
         assert!(is_teaser("", &format!("{long}…")));
         assert!(is_teaser("", &format!("{long}[...]")));
-        assert!(!is_teaser(&long, ""), "a full text in the description is not a teaser");
+        assert!(
+            !is_teaser(&long, ""),
+            "a full text in the description is not a teaser"
+        );
     }
 }

@@ -15,7 +15,9 @@
 
 use std::borrow::Cow;
 
-use encoding_rs::{Encoding, IBM866, KOI8_R, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251, WINDOWS_1252};
+use encoding_rs::{
+    Encoding, IBM866, KOI8_R, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251, WINDOWS_1252,
+};
 
 /// A document decoded to UTF-8.
 #[derive(Debug, Clone)]
@@ -39,7 +41,10 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         return lossy(bytes, encoding);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Decoded { text: text.to_string(), encoding: UTF_8 };
+        return Decoded {
+            text: text.to_string(),
+            encoding: UTF_8,
+        };
     }
     let strict = declared(bytes, content_type)
         .into_iter()
@@ -96,7 +101,10 @@ fn encoding_attr(decl: &str) -> Option<(std::ops::Range<usize>, &str)> {
     let value_start = decl.len() - rest.len() + 1;
     let value_len = decl[value_start..].find(quote)?;
     let space_start = decl[..start].trim_end().len();
-    Some((space_start..value_start + value_len + 1, &decl[value_start..value_start + value_len]))
+    Some((
+        space_start..value_start + value_len + 1,
+        &decl[value_start..value_start + value_len],
+    ))
 }
 
 /// The document without its XML declaration's `encoding` (the text is UTF-8
@@ -111,7 +119,11 @@ pub fn strip_prolog_encoding(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(trimmed);
     };
     match encoding_attr(&body[..end]) {
-        Some((range, _)) => Cow::Owned(format!("<?xml{}{}", &body[..range.start], &body[range.end..])),
+        Some((range, _)) => Cow::Owned(format!(
+            "<?xml{}{}",
+            &body[..range.start],
+            &body[range.end..]
+        )),
         None => Cow::Borrowed(trimmed),
     }
 }
@@ -152,7 +164,11 @@ fn recheck_cyrillic(bytes: &[u8], encoding: &'static Encoding, text: String) -> 
         .into_iter()
         .filter(|e| *e != encoding)
         .filter_map(|e| Some((e, strict_decode(bytes, e)?)))
-        .filter(|(_, t)| lowercase_share(t).zip(declared_score).is_some_and(|(s, d)| s > d + 0.3))
+        .filter(|(_, t)| {
+            lowercase_share(t)
+                .zip(declared_score)
+                .is_some_and(|(s, d)| s > d + 0.3)
+        })
         .map(|(encoding, text)| Decoded { text, encoding })
         .next()
         .unwrap_or(Decoded { text, encoding })
@@ -163,7 +179,9 @@ fn lowercase_share(text: &str) -> Option<f64> {
     let (lower, total) = text
         .chars()
         .filter(|c| matches!(c, '\u{0400}'..='\u{04FF}') && c.is_alphabetic())
-        .fold((0usize, 0usize), |(l, t), c| (l + usize::from(c.is_lowercase()), t + 1));
+        .fold((0usize, 0usize), |(l, t), c| {
+            (l + usize::from(c.is_lowercase()), t + 1)
+        });
     (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
 }
 
@@ -221,7 +239,10 @@ mod tests {
     #[test]
     fn http_charset_without_prolog_declaration() {
         let text = "<rss><title>Новости Кыргызстана: в Бишкеке прошло заседание</title></rss>";
-        let d = decode(&encode(text, KOI8_R), Some("application/rss+xml; charset=\"koi8-r\""));
+        let d = decode(
+            &encode(text, KOI8_R),
+            Some("application/rss+xml; charset=\"koi8-r\""),
+        );
         assert_eq!(d.encoding, KOI8_R);
         assert_eq!(d.text, text);
     }
@@ -248,7 +269,10 @@ mod tests {
     #[test]
     fn koi8_labelled_as_windows_1251_is_corrected() {
         let text = RU.replace("windows-1251", "koi8-r");
-        let d = decode(&encode(&text, KOI8_R), Some("text/xml; charset=windows-1251"));
+        let d = decode(
+            &encode(&text, KOI8_R),
+            Some("text/xml; charset=windows-1251"),
+        );
         assert_eq!(d.encoding, KOI8_R);
         assert_eq!(d.text, text);
     }
@@ -256,14 +280,20 @@ mod tests {
     #[test]
     fn declared_utf8_but_windows_1251_bytes_is_guessed() {
         let text = RU.replace("windows-1251", "UTF-8");
-        let d = decode(&encode(&text, WINDOWS_1251), Some("text/xml; charset=utf-8"));
+        let d = decode(
+            &encode(&text, WINDOWS_1251),
+            Some("text/xml; charset=utf-8"),
+        );
         assert_eq!(d.encoding, WINDOWS_1251);
         assert_eq!(d.text, text);
     }
 
     #[test]
     fn server_default_latin1_yields_to_the_prolog() {
-        let d = decode(&encode(RU, WINDOWS_1251), Some("text/xml; charset=ISO-8859-1"));
+        let d = decode(
+            &encode(RU, WINDOWS_1251),
+            Some("text/xml; charset=ISO-8859-1"),
+        );
         assert_eq!(d.encoding, WINDOWS_1251);
         assert_eq!(d.text, RU);
     }
@@ -287,10 +317,15 @@ mod tests {
     #[test]
     fn prolog_encoding_is_removed() {
         assert_eq!(
-            strip_prolog_encoding("\n <?xml version='1.0' encoding='windows-1251' standalone='yes'?><rss/>"),
+            strip_prolog_encoding(
+                "\n <?xml version='1.0' encoding='windows-1251' standalone='yes'?><rss/>"
+            ),
             "<?xml version='1.0' standalone='yes'?><rss/>"
         );
-        assert_eq!(strip_prolog_encoding("<?xml version=\"1.0\"?><rss/>"), "<?xml version=\"1.0\"?><rss/>");
+        assert_eq!(
+            strip_prolog_encoding("<?xml version=\"1.0\"?><rss/>"),
+            "<?xml version=\"1.0\"?><rss/>"
+        );
         assert_eq!(strip_prolog_encoding("<rss/>"), "<rss/>");
     }
 

@@ -25,7 +25,11 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 /// `published`, unless it lies more than [`MAX_FUTURE`] after `now`: then `now`.
 /// Feeds with broken clocks or time zones must not pin an article to the top of every list.
 pub fn clamp_published(published: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-    if published > now + MAX_FUTURE { now } else { published }
+    if published > now + MAX_FUTURE {
+        now
+    } else {
+        published
+    }
 }
 
 /// One piece of a date string.
@@ -91,7 +95,12 @@ fn parse_loose(s: &str) -> Option<DateTime<Utc>> {
     }
     let naive = NaiveDateTime::new(date, NaiveTime::from_hms_opt(h, m, sec.min(59))?);
     let offset = FixedOffset::east_opt(parts.offset_secs.unwrap_or(0))?;
-    Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+    Some(
+        offset
+            .from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 fn gather(toks: &[Tok]) -> Parts {
@@ -99,7 +108,9 @@ fn gather(toks: &[Tok]) -> Parts {
     let mut i = 0;
     while i < toks.len() {
         i += match &toks[i..] {
-            [Tok::Num(h, hl), Tok::Punct(':'), Tok::Num(m, 2), rest @ ..] if *hl <= 2 && parts.time.is_none() => {
+            [Tok::Num(h, hl), Tok::Punct(':'), Tok::Num(m, 2), rest @ ..]
+                if *hl <= 2 && parts.time.is_none() =>
+            {
                 let (sec, used) = match rest {
                     [Tok::Punct(':'), Tok::Num(s, 2), ..] => (*s, 5),
                     _ => (0, 3),
@@ -111,7 +122,8 @@ fn gather(toks: &[Tok]) -> Parts {
             }
             // A `-` is a date separator unless it directly follows the time.
             [Tok::Punct(sign @ ('+' | '-')), rest @ ..]
-                if parts.offset_secs.is_none() && (parts.time_end == Some(i) || (*sign == '+' && parts.time.is_some())) =>
+                if parts.offset_secs.is_none()
+                    && (parts.time_end == Some(i) || (*sign == '+' && parts.time.is_some())) =>
             {
                 match numeric_offset(rest) {
                     Some((secs, used)) => {
@@ -184,19 +196,61 @@ fn resolve_date(p: &Parts) -> Option<NaiveDate> {
 /// case form, Kazakh, Uzbek Latin), matched by its distinctive stem.
 fn month_from_name(w: &str) -> Option<u32> {
     const STEMS: &[(&str, u32)] = &[
-        ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6), ("jul", 7),
-        ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
-        ("янв", 1), ("фев", 2), ("мар", 3), ("апр", 4), ("мая", 5), ("май", 5), ("июн", 6),
-        ("июл", 7), ("авг", 8), ("сен", 9), ("окт", 10), ("ноя", 11), ("дек", 12),
-        ("қаңтар", 1), ("ақпан", 2), ("наурыз", 3), ("сәуір", 4), ("мамыр", 5), ("маусым", 6),
-        ("шілде", 7), ("тамыз", 8), ("қыркүйек", 9), ("қазан", 10), ("қараша", 11), ("желтоқсан", 12),
-        ("yanvar", 1), ("fevral", 2), ("aprel", 4), ("iyun", 6), ("iyul", 7), ("avgust", 8),
-        ("sentabr", 9), ("oktabr", 10), ("noyabr", 11), ("dekabr", 12),
+        ("jan", 1),
+        ("feb", 2),
+        ("mar", 3),
+        ("apr", 4),
+        ("may", 5),
+        ("jun", 6),
+        ("jul", 7),
+        ("aug", 8),
+        ("sep", 9),
+        ("oct", 10),
+        ("nov", 11),
+        ("dec", 12),
+        ("янв", 1),
+        ("фев", 2),
+        ("мар", 3),
+        ("апр", 4),
+        ("мая", 5),
+        ("май", 5),
+        ("июн", 6),
+        ("июл", 7),
+        ("авг", 8),
+        ("сен", 9),
+        ("окт", 10),
+        ("ноя", 11),
+        ("дек", 12),
+        ("қаңтар", 1),
+        ("ақпан", 2),
+        ("наурыз", 3),
+        ("сәуір", 4),
+        ("мамыр", 5),
+        ("маусым", 6),
+        ("шілде", 7),
+        ("тамыз", 8),
+        ("қыркүйек", 9),
+        ("қазан", 10),
+        ("қараша", 11),
+        ("желтоқсан", 12),
+        ("yanvar", 1),
+        ("fevral", 2),
+        ("aprel", 4),
+        ("iyun", 6),
+        ("iyul", 7),
+        ("avgust", 8),
+        ("sentabr", 9),
+        ("oktabr", 10),
+        ("noyabr", 11),
+        ("dekabr", 12),
     ];
     if w.chars().count() < 3 {
         return None;
     }
-    STEMS.iter().find(|(stem, _)| w.starts_with(stem)).map(|(_, m)| *m)
+    STEMS
+        .iter()
+        .find(|(stem, _)| w.starts_with(stem))
+        .map(|(_, m)| *m)
 }
 
 /// Offsets of zone names seen in Central Asian and international feeds.
@@ -244,33 +298,89 @@ mod tests {
         ($name:ident, $input:expr, $expected:expr) => {
             #[test]
             fn $name() {
-                assert_eq!(parse_date($input), Some(utc($expected)), "input: {}", $input);
+                assert_eq!(
+                    parse_date($input),
+                    Some(utc($expected)),
+                    "input: {}",
+                    $input
+                );
             }
         };
     }
 
     date_case!(rfc3339, "2023-10-19T14:30:00+05:00", "2023-10-19T09:30:00Z");
-    date_case!(rfc2822, "Thu, 19 Oct 2023 14:30:00 +0600", "2023-10-19T08:30:00Z");
-    date_case!(rfc2822_wrong_weekday, "Mon, 19 Oct 2023 14:30:00 GMT", "2023-10-19T14:30:00Z");
-    date_case!(long_month_and_weekday, "Thursday, 19 October 2023 14:30:00 +0300", "2023-10-19T11:30:00Z");
-    date_case!(russian_abbrev, "19 окт 2023 14:30:00 +0300", "2023-10-19T11:30:00Z");
-    date_case!(russian_genitive_no_zone, "19 октября 2023, 14:30", "2023-10-19T14:30:00Z");
-    date_case!(russian_weekday_may, "Чт, 18 мая 2023 09:05:00 +0600", "2023-05-18T03:05:00Z");
+    date_case!(
+        rfc2822,
+        "Thu, 19 Oct 2023 14:30:00 +0600",
+        "2023-10-19T08:30:00Z"
+    );
+    date_case!(
+        rfc2822_wrong_weekday,
+        "Mon, 19 Oct 2023 14:30:00 GMT",
+        "2023-10-19T14:30:00Z"
+    );
+    date_case!(
+        long_month_and_weekday,
+        "Thursday, 19 October 2023 14:30:00 +0300",
+        "2023-10-19T11:30:00Z"
+    );
+    date_case!(
+        russian_abbrev,
+        "19 окт 2023 14:30:00 +0300",
+        "2023-10-19T11:30:00Z"
+    );
+    date_case!(
+        russian_genitive_no_zone,
+        "19 октября 2023, 14:30",
+        "2023-10-19T14:30:00Z"
+    );
+    date_case!(
+        russian_weekday_may,
+        "Чт, 18 мая 2023 09:05:00 +0600",
+        "2023-05-18T03:05:00Z"
+    );
     date_case!(kazakh, "19 қазан 2023 10:00", "2023-10-19T10:00:00Z");
     date_case!(uzbek_latin, "19-oktabr 2023 10:00", "2023-10-19T10:00:00Z");
-    date_case!(iso_without_zone, "2023-10-19T14:30:00", "2023-10-19T14:30:00Z");
-    date_case!(iso_space_fraction_offset, "2023-10-19 14:30:00.123 +03:00", "2023-10-19T11:30:00Z");
+    date_case!(
+        iso_without_zone,
+        "2023-10-19T14:30:00",
+        "2023-10-19T14:30:00Z"
+    );
+    date_case!(
+        iso_space_fraction_offset,
+        "2023-10-19 14:30:00.123 +03:00",
+        "2023-10-19T11:30:00Z"
+    );
     date_case!(date_only, "2023-10-19", "2023-10-19T00:00:00Z");
     date_case!(dotted_day_first, "19.10.2023 14:30", "2023-10-19T14:30:00Z");
     date_case!(us_slashes, "10/19/2023 2:30 PM", "2023-10-19T14:30:00Z");
-    date_case!(named_zone_msk, "19 Oct 2023 14:30 MSK", "2023-10-19T11:30:00Z");
-    date_case!(month_first, "October 19, 2023 8:15 am", "2023-10-19T08:15:00Z");
+    date_case!(
+        named_zone_msk,
+        "19 Oct 2023 14:30 MSK",
+        "2023-10-19T11:30:00Z"
+    );
+    date_case!(
+        month_first,
+        "October 19, 2023 8:15 am",
+        "2023-10-19T08:15:00Z"
+    );
     date_case!(time_before_date, "14:30 19-10-2023", "2023-10-19T14:30:00Z");
-    date_case!(hour_24, "Thu, 19 Oct 2023 24:00:00 +0000", "2023-10-19T00:00:00Z");
+    date_case!(
+        hour_24,
+        "Thu, 19 Oct 2023 24:00:00 +0000",
+        "2023-10-19T00:00:00Z"
+    );
 
     #[test]
     fn garbage_is_none() {
-        for s in ["", "   ", "yesterday", "32.13.2023", "12345678901234567890", "Feb 30 2023"] {
+        for s in [
+            "",
+            "   ",
+            "yesterday",
+            "32.13.2023",
+            "12345678901234567890",
+            "Feb 30 2023",
+        ] {
             assert_eq!(parse_date(s), None, "{s}");
         }
     }
@@ -278,8 +388,14 @@ mod tests {
     #[test]
     fn future_dates_are_clamped() {
         let now = utc("2024-03-01T12:00:00Z");
-        assert_eq!(clamp_published(utc("2024-03-02T11:00:00Z"), now), utc("2024-03-02T11:00:00Z"));
+        assert_eq!(
+            clamp_published(utc("2024-03-02T11:00:00Z"), now),
+            utc("2024-03-02T11:00:00Z")
+        );
         assert_eq!(clamp_published(utc("2024-03-05T00:00:00Z"), now), now);
-        assert_eq!(clamp_published(utc("2020-01-01T00:00:00Z"), now), utc("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            clamp_published(utc("2020-01-01T00:00:00Z"), now),
+            utc("2020-01-01T00:00:00Z")
+        );
     }
 }

@@ -58,8 +58,16 @@ impl HtmlSelectors {
             item: compile("item", &self.item)?,
             link: compile("link", &self.link)?,
             title: compile("title", &self.title)?,
-            date: self.date.as_deref().map(|s| compile("date", s)).transpose()?,
-            summary: self.summary.as_deref().map(|s| compile("summary", s)).transpose()?,
+            date: self
+                .date
+                .as_deref()
+                .map(|s| compile("date", s))
+                .transpose()?,
+            summary: self
+                .summary
+                .as_deref()
+                .map(|s| compile("summary", s))
+                .transpose()?,
         })
     }
 }
@@ -72,7 +80,11 @@ impl HtmlSelectors {
 /// # Errors
 ///
 /// [`ParseError::Selector`] when a selector is not valid CSS.
-pub fn parse_html_list(html: &str, page_url: &str, sel: &HtmlSelectors) -> Result<ParsedFeed, ParseError> {
+pub fn parse_html_list(
+    html: &str,
+    page_url: &str,
+    sel: &HtmlSelectors,
+) -> Result<ParsedFeed, ParseError> {
     let sels = sel.compile()?;
     let doc = Html::parse_document(html);
     let mut seen = HashSet::new();
@@ -83,7 +95,11 @@ pub fn parse_html_list(html: &str, page_url: &str, sel: &HtmlSelectors) -> Resul
         .collect();
     let title_sel = Selector::parse("title").expect("static selector");
     Ok(ParsedFeed {
-        title: doc.select(&title_sel).next().map(|t| one_line(&element_text(t))).filter(|t| !t.is_empty()),
+        title: doc
+            .select(&title_sel)
+            .next()
+            .map(|t| one_line(&element_text(t)))
+            .filter(|t| !t.is_empty()),
         site_url: urlnorm::normalize(page_url, None),
         ttl_secs: None,
         items,
@@ -92,7 +108,9 @@ pub fn parse_html_list(html: &str, page_url: &str, sel: &HtmlSelectors) -> Resul
 
 fn list_item(el: ElementRef<'_>, sels: &Compiled, page_url: &str) -> Option<Item> {
     let link = find(el, &sels.link);
-    let url = link.and_then(|l| l.attr("href")).and_then(|h| urlnorm::normalize(h, Some(page_url)));
+    let url = link
+        .and_then(|l| l.attr("href"))
+        .and_then(|h| urlnorm::normalize(h, Some(page_url)));
     let title = find(el, &sels.title)
         .or(link)
         .map(|t| one_line(&element_text(t)))
@@ -102,8 +120,17 @@ fn list_item(el: ElementRef<'_>, sels: &Compiled, page_url: &str) -> Option<Item
     if url.is_none() && title.is_empty() {
         return None;
     }
-    let summary = sels.summary.as_ref().and_then(|s| find(el, s)).map(element_text).unwrap_or_default();
-    let published = sels.date.as_ref().and_then(|s| find(el, s)).and_then(date_of);
+    let summary = sels
+        .summary
+        .as_ref()
+        .and_then(|s| find(el, s))
+        .map(element_text)
+        .unwrap_or_default();
+    let published = sels
+        .date
+        .as_ref()
+        .and_then(|s| find(el, s))
+        .and_then(date_of);
     Some(Item {
         identity: identity(None, url.as_deref(), &title, &summary),
         guid: None,
@@ -119,7 +146,11 @@ fn list_item(el: ElementRef<'_>, sels: &Compiled, page_url: &str) -> Option<Item
 
 /// The item element itself if it matches, else its first matching descendant.
 fn find<'a>(el: ElementRef<'a>, sel: &Selector) -> Option<ElementRef<'a>> {
-    if sel.matches(&el) { Some(el) } else { el.select(sel).next() }
+    if sel.matches(&el) {
+        Some(el)
+    } else {
+        el.select(sel).next()
+    }
 }
 
 fn date_of(el: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Utc>> {

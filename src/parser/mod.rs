@@ -28,7 +28,11 @@ pub enum ParseError {
     #[error("invalid feed: {0}")]
     Feed(#[source] feed_rs::parser::ParseFeedError),
     #[error("invalid css selector for {field} ({selector:?}): {reason}")]
-    Selector { field: &'static str, selector: String, reason: String },
+    Selector {
+        field: &'static str,
+        selector: String,
+        reason: String,
+    },
 }
 
 /// Parse a feed document as received from the server.
@@ -47,14 +51,22 @@ pub enum ParseError {
 ///
 /// [`ParseError::Empty`] for an empty body, [`ParseError::Html`] for a web
 /// page, and [`ParseError::Feed`] for anything else feed-rs cannot read.
-pub fn parse(bytes: &[u8], content_type: Option<&str>, base_url: &str) -> Result<ParsedFeed, ParseError> {
+pub fn parse(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base_url: &str,
+) -> Result<ParsedFeed, ParseError> {
     let decoded = charset::decode(bytes, content_type);
     let text = charset::strip_prolog_encoding(&decoded.text);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
     let feed = feed_parser(base_url).parse(text.as_bytes()).map_err(|e| {
-        if looks_like_html(&text) { ParseError::Html } else { ParseError::Feed(e) }
+        if looks_like_html(&text) {
+            ParseError::Html
+        } else {
+            ParseError::Feed(e)
+        }
     })?;
     Ok(into_parsed(feed, &text, base_url))
 }
@@ -72,21 +84,38 @@ fn feed_parser(base_url: &str) -> feed_rs::parser::Parser {
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
+    let head: String = text
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
     head.contains("<!doctype html") || head.contains("<html")
 }
 
 fn into_parsed(feed: Feed, text: &str, base_url: &str) -> ParsedFeed {
     ParsedFeed {
-        title: feed.title.as_ref().map(single_line).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .as_ref()
+            .map(single_line)
+            .filter(|t| !t.is_empty()),
         site_url: primary_link(&feed.links, base_url),
-        ttl_secs: feed.ttl.map(|minutes| u64::from(minutes) * 60).or_else(|| syndication_period(text)),
-        items: feed.entries.into_iter().map(|e| into_item(e, base_url)).collect(),
+        ttl_secs: feed
+            .ttl
+            .map(|minutes| u64::from(minutes) * 60)
+            .or_else(|| syndication_period(text)),
+        items: feed
+            .entries
+            .into_iter()
+            .map(|e| into_item(e, base_url))
+            .collect(),
     }
 }
 
 fn into_item(entry: Entry, base_url: &str) -> Item {
-    let guid = Some(entry.id.trim()).filter(|g| !g.is_empty()).map(str::to_string);
+    let guid = Some(entry.id.trim())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string);
     let url = primary_link(&entry.links, base_url);
     let title = entry.title.as_ref().map(single_line).unwrap_or_default();
     let summary = entry.summary.as_ref().map(text_of).unwrap_or_default();
@@ -95,7 +124,12 @@ fn into_item(entry: Entry, base_url: &str) -> Item {
         .as_ref()
         .map(|c| content_of(c, url.as_deref().unwrap_or(base_url)))
         .unwrap_or_default();
-    let identity = identity(guid.as_deref(), url.as_deref(), &title, &format!("{summary}\n{body}"));
+    let identity = identity(
+        guid.as_deref(),
+        url.as_deref(),
+        &title,
+        &format!("{summary}\n{body}"),
+    );
     Item {
         identity,
         guid,
@@ -114,7 +148,12 @@ fn into_item(entry: Entry, base_url: &str) -> Item {
 fn primary_link(links: &[Link], base_url: &str) -> Option<String> {
     links
         .iter()
-        .filter(|l| l.target.is_none() && l.rel.as_deref().is_none_or(|r| r.eq_ignore_ascii_case("alternate")))
+        .filter(|l| {
+            l.target.is_none()
+                && l.rel
+                    .as_deref()
+                    .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
+        })
         .find_map(|l| urlnorm::normalize(&l.href, Some(base_url)))
 }
 
@@ -151,7 +190,10 @@ fn content_of(c: &Content, base: &str) -> (String, Option<String>) {
     };
     let media = c.content_type.as_str();
     if is_html(media) {
-        (html_to_text(body), Some(sanitize_html_with_base(body, base)))
+        (
+            html_to_text(body),
+            Some(sanitize_html_with_base(body, base)),
+        )
     } else if media.starts_with("text/") {
         (to_text(body, false), None)
     } else {
@@ -162,7 +204,10 @@ fn content_of(c: &Content, base: &str) -> (String, Option<String>) {
 /// `sy:updatePeriod`/`sy:updateFrequency` (RSS syndication module) in seconds.
 /// feed-rs does not read them, so they are taken from the text.
 fn syndication_period(xml: &str) -> Option<u64> {
-    let period = match element_text(xml, "updatePeriod")?.to_ascii_lowercase().as_str() {
+    let period = match element_text(xml, "updatePeriod")?
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "hourly" => 3600,
         "daily" => 86_400,
         "weekly" => 7 * 86_400,
@@ -179,11 +224,13 @@ fn syndication_period(xml: &str) -> Option<u64> {
 
 /// Text of the first `<prefix:local>` (or unprefixed `<local>`) element.
 fn element_text<'a>(xml: &'a str, local: &str) -> Option<&'a str> {
-    [format!(":{local}>"), format!("<{local}>")].iter().find_map(|open| {
-        let start = xml.find(open.as_str())? + open.len();
-        let len = xml[start..].find('<')?;
-        Some(xml[start..start + len].trim())
-    })
+    [format!(":{local}>"), format!("<{local}>")]
+        .iter()
+        .find_map(|open| {
+            let start = xml.find(open.as_str())? + open.len();
+            let len = xml[start..].find('<')?;
+            Some(xml[start..start + len].trim())
+        })
 }
 
 /// The identity of a feed item, stable across polls and reorderings.
@@ -203,10 +250,16 @@ pub fn identity(guid: Option<&str>, url: Option<&str>, title: &str, content: &st
     let url = url.map(str::trim).filter(|u| !u.is_empty());
     let key = match (guid, url) {
         (Some(g), _) => format!("guid\n{g}"),
-        (None, Some(u)) => format!("url\n{}", urlnorm::normalize(u, None).as_deref().unwrap_or(u)),
+        (None, Some(u)) => format!(
+            "url\n{}",
+            urlnorm::normalize(u, None).as_deref().unwrap_or(u)
+        ),
         (None, None) => format!("text\n{}\n{}", collapse(title), collapse(content)),
     };
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn collapse(s: &str) -> String {
