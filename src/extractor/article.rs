@@ -678,3 +678,248 @@ fn find_key<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! page {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/pages/",
+                $name
+            ))
+        };
+    }
+
+    /// A fixture page and what its extraction must and must not contain.
+    struct Case {
+        html: &'static str,
+        url: &'static str,
+        /// Sentences from the start, middle and end of the article.
+        present: &'static [&'static str],
+        /// Menu, footer, "read also", comment, share and ad texts.
+        absent: &'static [&'static str],
+        title: &'static str,
+        published: Option<&'static str>,
+        canonical: Option<&'static str>,
+    }
+
+    fn check(case: &Case) {
+        let got =
+            extract_article(case.html, case.url).unwrap_or_else(|e| panic!("{}: {e}", case.url));
+        for s in case.present {
+            assert!(
+                got.text.contains(s),
+                "{}: missing {s:?} in\n{}",
+                case.url,
+                got.text
+            );
+        }
+        for s in case.absent {
+            assert!(
+                !got.text.contains(s),
+                "{}: boilerplate {s:?} in\n{}",
+                case.url,
+                got.text
+            );
+            assert!(
+                !got.html.contains(s),
+                "{}: boilerplate {s:?} in html\n{}",
+                case.url,
+                got.html
+            );
+        }
+        assert_eq!(got.title.as_deref(), Some(case.title), "{}", case.url);
+        let published = case
+            .published
+            .map(|p| DateTime::parse_from_rfc3339(p).unwrap().with_timezone(&Utc));
+        assert_eq!(got.published, published, "{}", case.url);
+        assert_eq!(got.canonical.as_deref(), case.canonical, "{}", case.url);
+        assert!(!got.html.contains("<script"), "{}", case.url);
+    }
+
+    #[test]
+    fn wordpress() {
+        check(&Case {
+            html: page!("wordpress.html"),
+            url: "https://astanatimes.com/2024/10/kazakhstan-china-open-second-railway-crossing-at-khorgos/",
+            present: &[
+                "ASTANA – Kazakhstan and China opened a second railway crossing at Khorgos on Oct. 17",
+                "“This is a turning point for the Middle Corridor,” Minister of Transport Marat Karabayev said",
+                "Work on a third track, planned for 2027, will begin next spring, the ministry said.",
+            ],
+            absent: &[
+                "Business Menu Section",
+                "Footer. All rights reserved",
+                "Dostyk-Moiynty",
+                "Read also",
+                "Middle Corridor cargo volumes rise",
+                "Great news for exporters",
+                "Commenter remark",
+                "Leave a Reply",
+                "Share this",
+                "Most Read Sidebar",
+                "Advertisement",
+                "Tags:",
+            ],
+            title: "Kazakhstan, China Open Second Railway Crossing at Khorgos",
+            published: Some("2024-10-18T08:30:00Z"),
+            canonical: Some(
+                "https://astanatimes.com/2024/10/kazakhstan-china-open-second-railway-crossing-at-khorgos/",
+            ),
+        });
+    }
+
+    #[test]
+    fn bitrix() {
+        check(&Case {
+            html: page!("bitrix.html"),
+            url: "https://kabar.kg/ru/news/v-bishkeke-obsudili-stroitelstvo-zheleznoj-dorogi/?sphrase_id=1",
+            present: &[
+                "Бишкек, 18 октября 2024 года, Кабар — Представители Кыргызстана, Китая и Узбекистана провели",
+                "Стоимость проекта оценивается в 4,7 миллиарда долларов.",
+                "Строительство начнётся в 2025 году и продлится шесть лет, заключили участники заседания.",
+            ],
+            absent: &[
+                "раздел меню",
+                "Подвал сайта",
+                "Читайте также",
+                "Жапаров и Си Цзиньпин",
+                "Другие новости",
+                "выпал первый снег",
+                "Комментарий читателя",
+                "Поделиться",
+                "Популярное",
+                "Главная",
+            ],
+            title: "В Бишкеке обсудили строительство железной дороги Китай — Кыргызстан — Узбекистан",
+            published: None,
+            canonical: Some(
+                "https://kabar.kg/ru/news/v-bishkeke-obsudili-stroitelstvo-zheleznoj-dorogi/",
+            ),
+        });
+    }
+
+    #[test]
+    fn drupal() {
+        check(&Case {
+            html: page!("drupal.html"),
+            url: "https://eurasianet.org/uzbekistan-karakalpakstan-water-crisis-deepens",
+            present: &[
+                "Farmers around Nukus, the capital of Karakalpakstan, say this year’s flow of the Amu Darya",
+                "The Qosh Tepa canal in northern Afghanistan, which began taking water in 2023, is widely blamed.",
+                "experts say none is likely before the canal is completed in 2028.",
+            ],
+            absent: &[
+                "navigation link",
+                "Eurasianet footer text",
+                "Read also",
+                "Related reading",
+                "Qosh Tepa canal nears completion",
+                "nuclear power plant",
+                "Drupal reader comment",
+                "Share on",
+                "Skip to main content",
+            ],
+            title: "Uzbekistan: Karakalpakstan water crisis deepens as Amu Darya shrinks",
+            published: Some("2024-10-18T04:00:00Z"),
+            canonical: Some(
+                "https://eurasianet.org/uzbekistan-karakalpakstan-water-crisis-deepens",
+            ),
+        });
+    }
+
+    #[test]
+    fn chinese_portal() {
+        check(&Case {
+            html: page!("chinese-portal.html"),
+            url: "http://www.news.cn/20241018/c_1130210001.htm",
+            present: &[
+                "新华社乌鲁木齐10月18日电（记者 王菲）记者从霍尔果斯海关获悉",
+                "霍尔果斯口岸位于新疆伊犁哈萨克自治州，是中国与哈萨克斯坦之间重要的陆路口岸。",
+                "预计全年通行量将超过九千列。",
+            ],
+            absent: &[
+                "频道导航",
+                "网站底部版权信息",
+                "相关新闻",
+                "阿拉山口口岸",
+                "相关阅读",
+                "乌鲁木齐至阿拉木图",
+                "网友评论",
+                "分享到",
+                "热点排行",
+            ],
+            title: "霍尔果斯口岸中欧班列今年通行量突破七千列",
+            published: Some("2024-10-18T07:30:00Z"),
+            canonical: None,
+        });
+    }
+
+    #[test]
+    fn amp() {
+        check(&Case {
+            html: page!("amp.html"),
+            url: "https://tengrinews.kz/kazakhstan_news/astana-tashkent-uran-548123/amp/",
+            present: &[
+                "Казахстан и Узбекистан создадут совместное предприятие по добыче и переработке урана",
+                "Казахстан остаётся крупнейшим в мире производителем урана",
+                "прежде всего в Китае и Индии.",
+            ],
+            absent: &[
+                "пункт меню",
+                "Подвал AMP-страницы",
+                "Читайте также",
+                "Казахстанцы проголосовали",
+                "Цены на уран достигли",
+                "Комментарий пользователя",
+                "Реклама",
+                "Tengrinews.kz",
+            ],
+            title: "Астана и Ташкент договорились о совместной добыче урана",
+            published: Some("2024-10-17T07:45:00Z"),
+            canonical: Some("https://tengrinews.kz/kazakhstan_news/astana-tashkent-uran-548123/"),
+        });
+    }
+
+    #[test]
+    fn paragraphs_stay_apart_and_links_become_absolute() {
+        let got = extract_article(
+            page!("wordpress.html"),
+            "https://astanatimes.com/2024/10/x/",
+        )
+        .unwrap();
+        assert!(
+            got.text.contains("said.\n\nThe new line runs parallel"),
+            "{}",
+            got.text
+        );
+        assert!(
+            got.html.contains(
+                r#"src="https://astanatimes.com/wp-content/uploads/2024/10/khorgos.jpg""#
+            ),
+            "{}",
+            got.html
+        );
+    }
+
+    #[test]
+    fn pages_without_an_article_are_errors() {
+        let nav_only = r#"<html><body><nav><a href="/a">Home</a> <a href="/b">News</a></nav><footer>© 2024</footer></body></html>"#;
+        assert!(matches!(
+            extract_article(nav_only, "https://a.kz/"),
+            Err(ExtractError::NoContent { .. })
+        ));
+        let stub = "<html><body><div class=\"content\"><p>Subscribe to read the full story, it is only available to our paying members.</p></div></body></html>";
+        assert!(matches!(
+            extract_article(stub, "https://a.kz/x"),
+            Err(ExtractError::TooShort { .. })
+        ));
+        assert!(matches!(
+            extract_article("", "https://a.kz/"),
+            Err(ExtractError::NoContent { .. })
+        ));
+    }
+}

@@ -164,3 +164,116 @@ fn date_of(el: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    const PAGE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pages/news-list.html"
+    ));
+
+    fn selectors() -> HtmlSelectors {
+        HtmlSelectors {
+            item: ".news-list .news-item".into(),
+            link: "a.news-item__title".into(),
+            title: "a.news-item__title".into(),
+            date: Some(".news-item__date".into()),
+            summary: Some(".news-item__lead".into()),
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn list_page_becomes_items() {
+        let feed = parse_html_list(PAGE, "https://mfa.tj/ru/news/", &selectors()).unwrap();
+        assert_eq!(
+            feed.title.as_deref(),
+            Some("Новости | Министерство иностранных дел Республики Таджикистан")
+        );
+        assert_eq!(feed.site_url.as_deref(), Some("https://mfa.tj/ru/news/"));
+        let urls: Vec<_> = feed
+            .items
+            .iter()
+            .map(|i| i.url.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://mfa.tj/ru/news/2024/10/18/vstrecha-s-poslom-kitaya",
+                "https://mfa.tj/ru/news/2024/10/17/konsultatsii-s-kyrgyzstanom",
+                "https://mfa.tj/ru/news/2024/10/16/forum-v-samarkande",
+            ],
+            "ad block skipped, repeated story kept once, links normalised"
+        );
+        let first = &feed.items[0];
+        assert_eq!(
+            first.title,
+            "Министр иностранных дел встретился с послом Китая"
+        );
+        assert_eq!(
+            first.summary,
+            "Стороны обсудили подготовку визита Председателя КНР в Душанбе и сотрудничество в рамках ШОС."
+        );
+        assert_eq!(first.published, Some(utc("2024-10-18T05:00:00Z")));
+        assert_eq!(first.guid, None);
+        assert_eq!(first.identity, identity(None, first.url.as_deref(), "", ""));
+        assert_eq!(
+            feed.items[1].published,
+            Some(utc("2024-10-17T00:00:00Z")),
+            "date from text"
+        );
+        assert_eq!(feed.items[2].published, Some(utc("2024-10-16T00:00:00Z")));
+        assert_eq!(feed.items[2].summary, "");
+    }
+
+    #[test]
+    fn same_page_twice_gives_same_identities() {
+        let a = parse_html_list(PAGE, "https://mfa.tj/ru/news/", &selectors()).unwrap();
+        let b = parse_html_list(PAGE, "https://mfa.tj/ru/news/?page=1", &selectors()).unwrap();
+        assert_eq!(a.items, b.items);
+    }
+
+    #[test]
+    fn item_that_is_the_link_itself() {
+        let html = r#"<ul><li><a class="n" href="/a">First story about Osh</a></li><li><a class="n" href="/b">Second story</a></li></ul>"#;
+        let sel = HtmlSelectors {
+            item: "a.n".into(),
+            link: "a".into(),
+            title: "a".into(),
+            ..Default::default()
+        };
+        let feed = parse_html_list(html, "https://24.kg/", &sel).unwrap();
+        assert_eq!(feed.items.len(), 2);
+        assert_eq!(feed.items[0].url.as_deref(), Some("https://24.kg/a"));
+        assert_eq!(feed.items[0].title, "First story about Osh");
+    }
+
+    #[test]
+    fn invalid_selector_is_reported() {
+        let sel = HtmlSelectors {
+            item: ".ok".into(),
+            link: "a[".into(),
+            title: "a".into(),
+            ..Default::default()
+        };
+        let err = sel.check().unwrap_err();
+        assert!(
+            matches!(&err, ParseError::Selector { field: "link", .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("invalid css selector for link (\"a[\")"),
+            "{err}"
+        );
+        assert!(parse_html_list(PAGE, "https://mfa.tj/", &sel).is_err());
+        assert!(selectors().check().is_ok());
+    }
+}

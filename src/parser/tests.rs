@@ -468,3 +468,35 @@ fn base_url_that_is_not_a_url_still_parses() {
     let feed = parse(fixture!("rss2/24kg-ru.xml"), None, "not a url").unwrap();
     assert_eq!(feed.items.len(), 3);
 }
+
+#[test]
+fn teaser_feed_links_resolve_against_the_feed_url() {
+    let feed = parse(
+        fixture!("rss2/teaser.xml"),
+        None,
+        "http://127.0.0.1:8080/fixtures/feeds/rss2/teaser.xml",
+    )
+    .unwrap();
+    assert_eq!(feed.items.len(), 5);
+    assert_eq!(
+        feed.items[0].url.as_deref(),
+        Some("http://127.0.0.1:8080/fixtures/pages/wordpress.html")
+    );
+    for item in &feed.items {
+        assert!(
+            crate::extractor::is_teaser(&item.summary, &item.body),
+            "{}",
+            item.title
+        );
+    }
+    let full = parse(
+        fixture!("rss2/astanatimes.xml"),
+        None,
+        "https://astanatimes.com/feed/",
+    )
+    .unwrap();
+    assert!(!crate::extractor::is_teaser(
+        &full.items[0].summary,
+        &full.items[0].body
+    ));
+}
