@@ -11,7 +11,9 @@
 //! - [`scheduler`]: decides when each feed is due, with concurrency limits.
 //! - [`fetcher`]: HTTP with conditional GET, time and size caps and an address guard.
 //! - [`parser`]: feed bytes to items with a deterministic identity.
-//! - [`extractor`]: HTML to clean plain text.
+//! - [`extractor`]: HTML to clean plain text; main-text extraction from article pages.
+//! - [`urlnorm`]: one spelling per URL (tracking parameters, canonical links).
+//! - [`lang`]: language of an article. [`discover`]: a site's feeds from its home page.
 //! - [`text`] and [`terms`]: folding and the multi-term automaton shared by tagger and matcher.
 //! - [`tagger`]: countries, regions and topics from a multilingual gazetteer.
 //! - [`matcher`]: watchlists compiled once; which match an article and why.
@@ -23,9 +25,11 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod discover;
 pub mod engine;
 pub mod extractor;
 pub mod fetcher;
+pub mod lang;
 pub mod matcher;
 pub mod model;
 pub mod notifier;
@@ -39,3 +43,4 @@ pub mod tagger;
 pub mod telemetry;
 pub mod terms;
 pub mod text;
+pub mod urlnorm;

@@ -1,0 +1,415 @@
+//! HTML -> clean plain text for storage and matching, sanitised HTML for
+//! display, and readability-style main-text extraction from article pages.
+
+mod article;
+
+use std::sync::LazyLock;
+
+use ego_tree::NodeRef;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node};
+
+pub use article::{ExtractError, Extracted, extract_article};
+
+/// Elements whose content a reader never sees as text.
+const INVISIBLE_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head",
+    "select", "textarea", "button", "canvas", "audio", "video", "map",
+];
+
+/// Elements that stand apart as paragraphs: a blank line before and after.
+const PARAGRAPH_TAGS: &[&str] = &[
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "figure",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "main",
+    "nav",
+    "address",
+    "form",
+    "details",
+    "fieldset",
+];
+
+/// Elements that start a new line but not a new paragraph.
+const LINE_TAGS: &[&str] = &[
+    "div",
+    "li",
+    "tr",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "summary",
+    "legend",
+    "center",
+];
+
+/// Body length (characters) below which feed text is taken to be a teaser.
+/// Central Asian agency briefs run 600-1500 characters; 400 catches
+/// one-paragraph leads without re-fetching every short news item.
+pub const TEASER_MAX_CHARS: usize = 400;
+
+/// Endings that mark feed text as cut short, compared case-insensitively
+/// after trailing punctuation and brackets are trimmed.
+const TEASER_ENDINGS: &[&str] = &[
+    "…",
+    "...",
+    "read more",
+    "continue reading",
+    "read the full story",
+    "full story",
+    "подробнее",
+    "читать далее",
+    "читать дальше",
+    "читать полностью",
+    "далее",
+    "толығырақ",
+    "батафсил",
+    "batafsil",
+    "толугураак",
+    "阅读全文",
+    "详细",
+];
+
+/// Plain text of an HTML fragment: tags dropped, block elements become line
+/// breaks (paragraph-like ones a blank line), entities decoded, scripts and
+/// styles dropped, runs of whitespace collapsed to one space.
+///
+/// A fragment with no tags at all is treated as plain text whose blank lines
+/// separate paragraphs: feeds often put plain text in fields declared HTML.
+pub fn html_to_text(html: &str) -> String {
+    if !html.contains('<') {
+        return paragraphs(html)
+            .map(fragment_text)
+            .filter(|para| !para.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
+    fragment_text(html)
+}
+
+/// Runs of lines separated by blank (or whitespace-only) lines.
+fn paragraphs(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut lines = text.lines().peekable();
+    std::iter::from_fn(move || {
+        while lines.next_if(|l| l.trim().is_empty()).is_some() {}
+        lines.peek()?;
+        let mut para = String::new();
+        while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
+            para.push_str(line);
+            para.push('\n');
+        }
+        Some(para)
+    })
+}
+
+fn fragment_text(html: impl AsRef<str>) -> String {
+    let html = html.as_ref();
+    if !html.contains(['<', '&']) {
+        let mut w = TextWriter::default();
+        w.text(html);
+        return w.finish();
+    }
+    let doc = Html::parse_fragment(html);
+    let mut w = TextWriter::default();
+    write_text(doc.tree.root(), &|_| false, &mut w);
+    w.finish()
+}
+
+/// Plain text of one element of a parsed document, as [`html_to_text`] would give it.
+pub(crate) fn element_text(el: ElementRef<'_>) -> String {
+    let mut w = TextWriter::default();
+    write_text(*el, &|_| false, &mut w);
+    w.finish()
+}
+
+/// Kind of break requested between two runs of text; the larger one wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+enum Break {
+    #[default]
+    None,
+    Space,
+    Line,
+    Paragraph,
+}
+
+/// Accumulates text with collapsed whitespace; breaks are emitted lazily so
+/// that empty elements never produce blank lines.
+#[derive(Debug, Default)]
+pub(crate) struct TextWriter {
+    out: String,
+    pending: Break,
+    /// A `<br>` was the last thing seen, so a second one makes a paragraph.
+    after_br: bool,
+}
+
+impl TextWriter {
+    fn request(&mut self, b: Break) {
+        self.pending = self.pending.max(b);
+    }
+
+    fn br(&mut self) {
+        let b = if self.after_br {
+            Break::Paragraph
+        } else {
+            Break::Line
+        };
+        self.request(b);
+        self.after_br = true;
+    }
+
+    pub(crate) fn text(&mut self, s: &str) {
+        for c in s.chars() {
+            if c.is_whitespace() {
+                self.request(Break::Space);
+            } else if !matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
+                self.push_char(c);
+            }
+        }
+    }
+
+    fn push_char(&mut self, c: char) {
+        if !self.out.is_empty() {
+            match self.pending {
+                Break::None => {}
+                Break::Space => self.out.push(' '),
+                Break::Line => self.out.push('\n'),
+                Break::Paragraph => self.out.push_str("\n\n"),
+            }
+        }
+        self.pending = Break::None;
+        self.after_br = false;
+        self.out.push(c);
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Writes the visible text under `root`, skipping invisible elements and every
+/// element for which `skip` returns true. The walk is iterative, so deeply
+/// nested documents cannot overflow the stack.
+pub(crate) fn write_text(
+    root: NodeRef<'_, Node>,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+    w: &mut TextWriter,
+) {
+    let mut skipping = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) if skipping.is_none() => match node.value() {
+                Node::Text(t) => w.text(t),
+                Node::Element(e) => {
+                    let el = ElementRef::wrap(node).expect("element node");
+                    if INVISIBLE_TAGS.contains(&e.name()) || skip(el) {
+                        skipping = Some(node.id());
+                    } else {
+                        open_element(e.name(), w);
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
+            Edge::Close(node) if skipping.is_none() => {
+                if let Node::Element(e) = node.value() {
+                    w.request(block_break(e.name()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn open_element(name: &str, w: &mut TextWriter) {
+    match name {
+        "br" => w.br(),
+        "td" | "th" => w.request(Break::Space),
+        _ => w.request(block_break(name)),
+    }
+}
+
+fn block_break(name: &str) -> Break {
+    if PARAGRAPH_TAGS.contains(&name) {
+        Break::Paragraph
+    } else if LINE_TAGS.contains(&name) {
+        Break::Line
+    } else {
+        Break::None
+    }
+}
+
+/// The sanitiser shared by every call without a base URL.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(sanitizer);
+
+/// A safe subset of HTML for display: ammonia's default tags and attributes,
+/// only http(s) and mailto links, every link `rel="noopener nofollow noreferrer"`.
+fn sanitizer() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(["http", "https", "mailto"].into())
+        .link_rel(Some("noopener nofollow noreferrer"))
+        .strip_comments(true);
+    b
+}
+
+/// Sanitised HTML: no scripts, styles, event handlers or `javascript:` URLs;
+/// links carry `rel="noopener nofollow noreferrer"`. Relative URLs are kept.
+pub fn sanitize_html(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// Like [`sanitize_html`], with relative `href`/`src` URLs made absolute
+/// against `base` (when `base` is a valid URL).
+pub fn sanitize_html_with_base(html: &str, base: &str) -> String {
+    let Ok(base) = ammonia::Url::parse(base) else {
+        return sanitize_html(html);
+    };
+    let mut b = sanitizer();
+    b.url_relative(ammonia::UrlRelative::RewriteWithBase(base));
+    b.clean(html).to_string()
+}
+
+/// Whether feed text is only a teaser of the article, so the page should be
+/// fetched: the body (or, when the feed gave no body, the summary) is empty,
+/// shorter than [`TEASER_MAX_CHARS`], or ends with an ellipsis or a
+/// "read more" link text.
+pub fn is_teaser(summary: &str, body: &str) -> bool {
+    let text = if body.trim().is_empty() {
+        summary
+    } else {
+        body
+    };
+    let text = text.trim();
+    if text.chars().count() < TEASER_MAX_CHARS {
+        return true;
+    }
+    let tail = text
+        .trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ']' | ')' | '»' | '>' | '→' | '.' | ':' | '!')
+        })
+        .to_lowercase();
+    // Put back a trailing ellipsis written as dots, trimmed just above.
+    let dots = text.trim_end_matches([']', ')', ' ']).ends_with("...");
+    dots || TEASER_ENDINGS.iter().any(|e| tail.ends_with(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_become_paragraphs_and_lines() {
+        let html = "<h2>Title</h2><p>First  para\n with <b>bold</b>.</p><p>Second<br>line two</p>\
+                    <ul><li>one</li><li>two</li></ul><div>tail</div>";
+        assert_eq!(
+            html_to_text(html),
+            "Title\n\nFirst para with bold.\n\nSecond\nline two\n\none\ntwo\n\ntail"
+        );
+    }
+
+    #[test]
+    fn entities_decoded_and_scripts_dropped() {
+        let html = "<p>Astana &amp; Tashkent&nbsp;agree &laquo;deal&raquo; &#8212; &#x41;</p>\
+                    <script>var x = '<p>evil</p>';</script><style>p{}</style>";
+        assert_eq!(html_to_text(html), "Astana & Tashkent agree «deal» — A");
+    }
+
+    #[test]
+    fn double_br_is_a_paragraph() {
+        assert_eq!(
+            html_to_text("one<br><br>two<br/>three"),
+            "one\n\ntwo\nthree"
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_its_paragraphs_and_decodes_entities() {
+        assert_eq!(
+            html_to_text("  First  line\nstill first.\n\n\nSecond &amp; last "),
+            "First line still first.\n\nSecond & last"
+        );
+        assert_eq!(html_to_text(""), "");
+    }
+
+    #[test]
+    fn table_cells_are_separated() {
+        assert_eq!(
+            html_to_text("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"),
+            "a b\nc"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        // html5ever itself is quadratic in nesting depth, so this stays modest.
+        let html = "<div>".repeat(3_000) + "deep" + &"</div>".repeat(3_000);
+        assert_eq!(html_to_text(&html), "deep");
+    }
+
+    #[test]
+    fn sanitize_removes_scripts_handlers_and_js_urls() {
+        let html = r#"<p onclick="x()">Hi <a href="javascript:alert(1)">bad</a> <a href="https://kabar.kg/">ok</a></p><script>alert(1)</script><img src="x.png" onerror="y()">"#;
+        let clean = sanitize_html(html);
+        assert!(!clean.contains("script"), "{clean}");
+        assert!(
+            !clean.contains("onclick") && !clean.contains("onerror"),
+            "{clean}"
+        );
+        assert!(!clean.contains("javascript:"), "{clean}");
+        assert!(
+            clean.contains(
+                r#"<a href="https://kabar.kg/" rel="noopener nofollow noreferrer">ok</a>"#
+            ),
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn sanitize_with_base_makes_links_absolute() {
+        let clean = sanitize_html_with_base(
+            r#"<a href="/ru/news/1">x</a><img src="img/a.jpg">"#,
+            "https://24.kg/feed/",
+        );
+        assert!(
+            clean.contains(r#"href="https://24.kg/ru/news/1""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"src="https://24.kg/feed/img/a.jpg""#),
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn teasers_are_recognised() {
+        let long = "Астана и Ташкент подписали соглашение о торговле. ".repeat(20);
+        assert!(!is_teaser("short lead", &long));
+        assert!(is_teaser("short lead", ""));
+        assert!(is_teaser("", "Only a short paragraph."));
+        assert!(is_teaser("", &format!("{long} Подробнее")));
+        assert!(is_teaser("", &format!("{long} Read more »")));
+        assert!(is_teaser("", &format!("{long}…")));
+        assert!(is_teaser("", &format!("{long}[...]")));
+        assert!(
+            !is_teaser(&long, ""),
+            "a full text in the description is not a teaser"
+        );
+    }
+}

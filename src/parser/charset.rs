@@ -1,0 +1,339 @@
+//! Raw document bytes -> UTF-8 text, choosing the charset from the BOM, the
+//! HTTP `charset=`, the XML prolog and, when those lie, the bytes themselves.
+//!
+//! feed-rs reads the charset only from the XML prolog and fails on bytes that
+//! do not fit it, so every document is transcoded here first and the prolog's
+//! `encoding` declaration removed before feed-rs sees it.
+//!
+//! Precedence: a BOM decides. Otherwise valid UTF-8 that contains non-ASCII
+//! text is UTF-8 whatever the labels say (no real windows-1251 or KOI8-R text
+//! is also valid UTF-8). Otherwise the HTTP charset, then the prolog, is tried
+//! strictly; the first that decodes without errors wins, with a check that a
+//! Cyrillic single-byte label is not the wrong one of windows-1251/KOI8-R.
+//! With no usable label, mostly-valid UTF-8 is decoded lossily and anything
+//! else is guessed as windows-1251, KOI8-R or windows-1252 from the bytes.
+
+use std::borrow::Cow;
+
+use encoding_rs::{
+    Encoding, IBM866, KOI8_R, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1251, WINDOWS_1252,
+};
+
+/// A document decoded to UTF-8.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    /// The encoding the bytes were read as.
+    pub encoding: &'static Encoding,
+}
+
+/// Cyrillic letters needed before letter case is trusted to tell
+/// windows-1251 from KOI8-R.
+const MIN_CYRILLIC_SAMPLE: usize = 20;
+
+/// Decode `bytes` (a feed or page as received) to UTF-8. Never fails: the
+/// worst case is replacement characters in place of undecodable bytes.
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return lossy(&bytes[bom_len..], encoding);
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return lossy(bytes, encoding);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Decoded {
+            text: text.to_string(),
+            encoding: UTF_8,
+        };
+    }
+    let strict = declared(bytes, content_type)
+        .into_iter()
+        .flatten()
+        .filter(|e| *e != UTF_8 && *e != UTF_16LE && *e != UTF_16BE)
+        .find_map(|e| strict_decode(bytes, e).map(|text| (e, text)));
+    match strict {
+        Some((encoding, text)) => recheck_cyrillic(bytes, encoding, text),
+        None => guess(bytes),
+    }
+}
+
+/// The labels to try, in order: the HTTP charset, then the prolog. A server's
+/// ISO-8859-1/windows-1252 default (Apache's `AddDefaultCharset`) says
+/// nothing about the document, so a different prolog declaration goes first.
+fn declared(bytes: &[u8], content_type: Option<&str>) -> [Option<&'static Encoding>; 2] {
+    let http = content_type.and_then(http_charset);
+    let prolog = prolog_encoding(bytes);
+    if http == Some(WINDOWS_1252) && prolog.is_some() {
+        [prolog, http]
+    } else {
+        [http, prolog]
+    }
+}
+
+/// The `charset` parameter of a Content-Type header value.
+pub fn http_charset(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| Encoding::for_label(value.trim().trim_matches(['"', '\'']).as_bytes()))
+            .flatten()
+    })
+}
+
+/// The `encoding` of an ASCII-compatible XML declaration at the start of `bytes`.
+pub fn prolog_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(256)];
+    let head = String::from_utf8_lossy(head);
+    let decl = head.trim_start().strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let (_, value) = encoding_attr(decl)?;
+    Encoding::for_label(value.as_bytes())
+}
+
+/// Finds `encoding="..."` in an XML declaration's body: the byte range of the
+/// whole pseudo-attribute (with its leading space) and its value.
+fn encoding_attr(decl: &str) -> Option<(std::ops::Range<usize>, &str)> {
+    let start = decl.find("encoding")?;
+    let rest = decl[start + "encoding".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+    let value_start = decl.len() - rest.len() + 1;
+    let value_len = decl[value_start..].find(quote)?;
+    let space_start = decl[..start].trim_end().len();
+    Some((
+        space_start..value_start + value_len + 1,
+        &decl[value_start..value_start + value_len],
+    ))
+}
+
+/// The document without its XML declaration's `encoding` (the text is UTF-8
+/// now, and feed-rs would otherwise decode it a second time) and without
+/// leading whitespace before the declaration.
+pub fn strip_prolog_encoding(text: &str) -> Cow<'_, str> {
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    let Some(body) = trimmed.strip_prefix("<?xml") else {
+        return Cow::Borrowed(trimmed);
+    };
+    let Some(end) = body.find("?>") else {
+        return Cow::Borrowed(trimmed);
+    };
+    match encoding_attr(&body[..end]) {
+        Some((range, _)) => Cow::Owned(format!(
+            "<?xml{}{}",
+            &body[..range.start],
+            &body[range.end..]
+        )),
+        None => Cow::Borrowed(trimmed),
+    }
+}
+
+/// UTF-16 recognised from `<?` without a BOM (XML 1.0 appendix F).
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    match bytes.get(..4)? {
+        [0x3C, 0x00, 0x3F, 0x00] => Some(UTF_16LE),
+        [0x00, 0x3C, 0x00, 0x3F] => Some(UTF_16BE),
+        _ => None,
+    }
+}
+
+fn lossy(bytes: &[u8], encoding: &'static Encoding) -> Decoded {
+    let text = encoding.decode_without_bom_handling(bytes).0.into_owned();
+    Decoded { text, encoding }
+}
+
+fn strict_decode(bytes: &[u8], encoding: &'static Encoding) -> Option<String> {
+    encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(Cow::into_owned)
+}
+
+/// A label of windows-1251 or KOI8-R is often the wrong one of the two, and both
+/// decode any bytes; letter case tells: Russian text is mostly lower-case, and
+/// reading one as the other swaps the cases.
+fn recheck_cyrillic(bytes: &[u8], encoding: &'static Encoding, text: String) -> Decoded {
+    let family = [WINDOWS_1251, KOI8_R, IBM866];
+    if !family.contains(&encoding) {
+        return Decoded { text, encoding };
+    }
+    let declared_score = lowercase_share(&text);
+    if declared_score.is_none_or(|s| s >= 0.5) {
+        return Decoded { text, encoding };
+    }
+    family
+        .into_iter()
+        .filter(|e| *e != encoding)
+        .filter_map(|e| Some((e, strict_decode(bytes, e)?)))
+        .filter(|(_, t)| {
+            lowercase_share(t)
+                .zip(declared_score)
+                .is_some_and(|(s, d)| s > d + 0.3)
+        })
+        .map(|(encoding, text)| Decoded { text, encoding })
+        .next()
+        .unwrap_or(Decoded { text, encoding })
+}
+
+/// Share of lower-case letters among Cyrillic letters, if there are enough of them.
+fn lowercase_share(text: &str) -> Option<f64> {
+    let (lower, total) = text
+        .chars()
+        .filter(|c| matches!(c, '\u{0400}'..='\u{04FF}') && c.is_alphabetic())
+        .fold((0usize, 0usize), |(l, t), c| {
+            (l + usize::from(c.is_lowercase()), t + 1)
+        });
+    (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
+}
+
+/// No label fits: mostly-valid UTF-8 stays UTF-8 (a few broken bytes should
+/// not garble the rest); otherwise a single-byte encoding is guessed.
+fn guess(bytes: &[u8]) -> Decoded {
+    let utf8 = lossy(bytes, UTF_8);
+    let broken = utf8.text.chars().filter(|c| *c == '\u{FFFD}').count();
+    let non_ascii = utf8.text.chars().filter(|c| !c.is_ascii()).count();
+    if broken * 20 < non_ascii {
+        return utf8;
+    }
+    if !looks_cyrillic(bytes) {
+        return lossy(bytes, WINDOWS_1252);
+    }
+    let cp1251 = lossy(bytes, WINDOWS_1251);
+    let koi8 = lossy(bytes, KOI8_R);
+    match (lowercase_share(&cp1251.text), lowercase_share(&koi8.text)) {
+        (Some(a), Some(b)) if b > a => koi8,
+        _ => cp1251,
+    }
+}
+
+/// Cyrillic single-byte text has its high bytes in runs (whole words), while
+/// Western European text has them alone between ASCII letters (`café`, `Größe`).
+fn looks_cyrillic(bytes: &[u8]) -> bool {
+    let high = |i: usize| bytes.get(i).is_some_and(|b| *b >= 0x80);
+    let (mut runs, mut total) = (0usize, 0usize);
+    for i in (0..bytes.len()).filter(|i| high(*i)) {
+        total += 1;
+        if (i > 0 && high(i - 1)) || high(i + 1) {
+            runs += 1;
+        }
+    }
+    total > 0 && runs * 2 > total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RU: &str = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss><title>Новости Кыргызстана: в Бишкеке прошло заседание правительства</title></rss>";
+
+    fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
+        encoding.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn prolog_declared_windows_1251() {
+        let d = decode(&encode(RU, WINDOWS_1251), None);
+        assert_eq!(d.encoding, WINDOWS_1251);
+        assert_eq!(d.text, RU);
+    }
+
+    #[test]
+    fn http_charset_without_prolog_declaration() {
+        let text = "<rss><title>Новости Кыргызстана: в Бишкеке прошло заседание</title></rss>";
+        let d = decode(
+            &encode(text, KOI8_R),
+            Some("application/rss+xml; charset=\"koi8-r\""),
+        );
+        assert_eq!(d.encoding, KOI8_R);
+        assert_eq!(d.text, text);
+    }
+
+    #[test]
+    fn bom_beats_labels() {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(RU.encode_utf16().flat_map(u16::to_le_bytes));
+        let d = decode(&bytes, Some("text/xml; charset=windows-1251"));
+        assert_eq!(d.encoding, UTF_16LE);
+        assert_eq!(d.text, RU);
+        let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+        utf8.extend(RU.as_bytes());
+        assert_eq!(decode(&utf8, Some("text/xml; charset=koi8-r")).text, RU);
+    }
+
+    #[test]
+    fn valid_utf8_wins_over_a_wrong_label() {
+        let d = decode(RU.as_bytes(), Some("text/xml; charset=windows-1251"));
+        assert_eq!(d.encoding, UTF_8);
+        assert_eq!(d.text, RU);
+    }
+
+    #[test]
+    fn koi8_labelled_as_windows_1251_is_corrected() {
+        let text = RU.replace("windows-1251", "koi8-r");
+        let d = decode(
+            &encode(&text, KOI8_R),
+            Some("text/xml; charset=windows-1251"),
+        );
+        assert_eq!(d.encoding, KOI8_R);
+        assert_eq!(d.text, text);
+    }
+
+    #[test]
+    fn declared_utf8_but_windows_1251_bytes_is_guessed() {
+        let text = RU.replace("windows-1251", "UTF-8");
+        let d = decode(
+            &encode(&text, WINDOWS_1251),
+            Some("text/xml; charset=utf-8"),
+        );
+        assert_eq!(d.encoding, WINDOWS_1251);
+        assert_eq!(d.text, text);
+    }
+
+    #[test]
+    fn server_default_latin1_yields_to_the_prolog() {
+        let d = decode(
+            &encode(RU, WINDOWS_1251),
+            Some("text/xml; charset=ISO-8859-1"),
+        );
+        assert_eq!(d.encoding, WINDOWS_1251);
+        assert_eq!(d.text, RU);
+    }
+
+    #[test]
+    fn unlabelled_latin1_is_windows_1252() {
+        let text = "<rss><title>Café à Almaty, Größe</title></rss>";
+        let d = decode(&encode(text, WINDOWS_1252), None);
+        assert_eq!(d.text, text);
+    }
+
+    #[test]
+    fn one_broken_byte_keeps_utf8() {
+        let mut bytes = RU.replace("windows-1251", "utf-8").into_bytes();
+        bytes.insert(60, 0xFF);
+        let d = decode(&bytes, None);
+        assert_eq!(d.encoding, UTF_8);
+        assert!(d.text.contains("в Бишкеке прошло"));
+    }
+
+    #[test]
+    fn prolog_encoding_is_removed() {
+        assert_eq!(
+            strip_prolog_encoding(
+                "\n <?xml version='1.0' encoding='windows-1251' standalone='yes'?><rss/>"
+            ),
+            "<?xml version='1.0' standalone='yes'?><rss/>"
+        );
+        assert_eq!(
+            strip_prolog_encoding("<?xml version=\"1.0\"?><rss/>"),
+            "<?xml version=\"1.0\"?><rss/>"
+        );
+        assert_eq!(strip_prolog_encoding("<rss/>"), "<rss/>");
+    }
+
+    #[test]
+    fn http_charset_parsing() {
+        assert_eq!(http_charset("text/xml; charset=UTF-8"), Some(UTF_8));
+        assert_eq!(http_charset("text/xml;charset=cp1251"), Some(WINDOWS_1251));
+        assert_eq!(http_charset("text/xml"), None);
+        assert_eq!(http_charset("text/xml; charset=bogus"), None);
+    }
+}
