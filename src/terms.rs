@@ -407,4 +407,80 @@ mod tests {
         let s = TermSetBuilder::new().build().unwrap();
         assert!(s.find(&fold("anything")).is_empty());
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Terms and ways a text may write them.
+        const TERMS: &[(&str, &[&str])] = &[
+            ("Xinjiang", &["Xinjiang", "XINJIANG", "xinjiang"]),
+            ("Ürümqi", &["Urumqi", "ÜRÜMQI", "U\u{308}ru\u{308}mqi", "Ürümqi"]),
+            ("railway crossing", &["railway crossing", "Railway\ncrossing", "railway-crossing", "railway \u{2014}  crossing"]),
+            ("Синьцзян", &["Синьцзян", "СИНЬЦЗЯН"]),
+            ("Қазақстанның", &["Қазақстанның", "ҚАЗАҚСТАННЫҢ"]),
+            ("Семёнов", &["Семенов", "Семёнов", "Се\u{43c}е\u{308}нов"]),
+            ("O'zbekiston", &["Oʻzbekiston", "O‘zbekiston", "O’zbekiston", "O`zbekiston"]),
+            ("Alma-Ata", &["Alma Ata", "Alma-Ata", "alma\u{2013}ata"]),
+            ("G20", &["G20", "g20", "Ｇ２０"]),
+        ];
+
+        /// Characters that end a word and survive folding.
+        const SEPARATORS: &[&str] = &[" ", "\n", ", ", ". ", " (", ") ", " \u{2014} ", "\"", "«", "»", "'s "];
+
+        /// Letters and digits that would make a longer word if glued to a term.
+        const GLUE: &[&str] = &["a", "Z", "7", "я", "Ж", "ң", "é", "ß", "ı"];
+
+        fn case() -> impl Strategy<Value = (usize, usize)> {
+            (0..TERMS.len()).prop_flat_map(|t| (Just(t), 0..TERMS[t].1.len()))
+        }
+
+        fn noise() -> impl Strategy<Value = String> {
+            prop_oneof!["\\PC{0,16}", "[a-zа-яәңё'ʻ\\- \n]{0,16}"]
+        }
+
+        /// The original byte ranges of every hit of the single term in `text`.
+        fn hit_ranges(term: &str, text: &str) -> Vec<std::ops::Range<usize>> {
+            let set = set(&[(term, TermKind::Word)]);
+            let folded = fold(text);
+            set.find(&folded).iter().map(|h| folded.original_range(h.start..h.end)).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn a_term_is_found_between_any_separators(
+                (t, v) in case(), pre in noise(), post in noise(),
+                a in 0..SEPARATORS.len(), b in 0..SEPARATORS.len(),
+            ) {
+                let written = TERMS[t].1[v];
+                let text = format!("{pre}{}{written}{}{post}", SEPARATORS[a], SEPARATORS[b]);
+                let start = pre.len() + SEPARATORS[a].len();
+                let ranges = hit_ranges(TERMS[t].0, &text);
+                prop_assert!(ranges.contains(&(start..start + written.len())), "{text:?}: {ranges:?}");
+            }
+
+            #[test]
+            fn a_term_never_matches_inside_a_longer_word(
+                (t, v) in case(), pre in noise(), post in noise(),
+                a in 0..SEPARATORS.len(), b in 0..SEPARATORS.len(),
+                g in 0..GLUE.len(), left in any::<bool>(),
+            ) {
+                let written = TERMS[t].1[v];
+                let glue = GLUE[g];
+                let word = if left { format!("{glue}{written}") } else { format!("{written}{glue}") };
+                let text = format!("{pre}{}{word}{}{post}", SEPARATORS[a], SEPARATORS[b]);
+                let start = pre.len() + SEPARATORS[a].len();
+                let word_range = start..start + word.len();
+                for r in hit_ranges(TERMS[t].0, &text) {
+                    prop_assert!(r.end <= word_range.start || r.start >= word_range.end, "{text:?}: {r:?}");
+                }
+            }
+
+            #[test]
+            fn a_cjk_term_matches_inside_cjk_text(pre in "[\u{4e00}-\u{9fff}]{0,8}", post in "[\u{4e00}-\u{9fff}]{0,8}") {
+                let text = format!("{pre}新疆{post}");
+                prop_assert!(hit_ranges("新疆", &text).contains(&(pre.len()..pre.len() + "新疆".len())));
+            }
+        }
+    }
 }

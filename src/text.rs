@@ -382,4 +382,34 @@ mod tests {
         assert!(has_cjk("铁路口岸") && has_cjk("カタカナ") && has_cjk("서울"));
         assert!(!has_cjk("Xinjiang Синьцзян"));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn map_is_monotonic_and_on_char_boundaries(s in "\\PC{0,40}") {
+                let folded = fold(&s);
+                prop_assert_eq!(folded.map.len(), folded.text.len() + 1);
+                prop_assert_eq!(*folded.map.last().unwrap(), s.len());
+                prop_assert!(folded.map.windows(2).all(|w| w[0] <= w[1]));
+                prop_assert!(folded.map.iter().all(|&i| s.is_char_boundary(i)));
+            }
+
+            #[test]
+            fn folding_is_idempotent(s in "\\PC{0,40}") {
+                let once = fold(&s).text;
+                prop_assert_eq!(fold(&once).text, once);
+            }
+
+            #[test]
+            fn folded_text_has_no_case_marks_or_space_runs(s in "\\PC{0,40}") {
+                let t = fold(&s).text;
+                prop_assert!(!t.contains("  "));
+                let changes_case = |c: char| c.to_lowercase().ne(std::iter::once(c));
+                prop_assert!(!t.chars().any(|c| changes_case(c) || is_diacritic(c) || c == '-' || c == '\n'));
+            }
+        }
+    }
 }

@@ -261,6 +261,63 @@ mod tests {
         matches.iter().map(|m| m.watchlist.as_str()).collect()
     }
 
+    /// One row per term rule of docs/matching.md: (term, text, matches?).
+    const RULES: &[(&str, &str, bool)] = &[
+        // Case
+        ("Almaty", "ALMATY airport", true),
+        ("almaty", "Almaty's mayor", true),
+        ("казахстан", "КАЗАХСТАН", true),
+        // Diacritics (Latin) and ё
+        ("Urumqi", "Ürümqi", true),
+        ("Ürümqi", "urumqi", true),
+        ("Shymkent", "Şymkent", false),
+        ("Şymkent", "Symkent", true),
+        ("Семёнов", "Семенов", true),
+        ("Семенов", "Семёнов", true),
+        // Letters of their own are not diacritics
+        ("Казахстан", "Қазақстан", false),
+        ("Ўзбекистон", "Узбекистон", false),
+        ("Йошкар-Ола", "Иошкар-Ола", false),
+        // Apostrophe variants
+        ("O'zbekiston", "Oʻzbekiston", true),
+        ("O‘zbekiston", "O’zbekiston", true),
+        ("Farg`ona", "Farg'ona", true),
+        ("Oʼzbekiston", "O`zbekiston", true),
+        // Whole words
+        ("Osh", "Oshkosh", false),
+        ("Osh", "in Osh, Kyrgyzstan", true),
+        ("oil", "turmoil", false),
+        ("oil", "oil-rich", true),
+        ("coal", "coals", false),
+        ("Kazakhstan", "Kazakhstan's", true),
+        ("G20", "G200", false),
+        // Phrases across whitespace, hyphens, dashes and line breaks
+        ("railway crossing", "railway\n  crossing", true),
+        ("railway crossing", "railway-crossing", true),
+        ("railway crossing", "railway — crossing", true),
+        ("Alma-Ata", "Alma Ata", true),
+        ("railway crossing", "railway level crossing", false),
+        // Prefix
+        ("railway crossing*", "two railway crossings", true),
+        ("Синьцзян*", "в Синьцзяне", true),
+        ("Синьцзян*", "Синьцзян", true),
+        ("tanker*", "oil-tankers", true),
+        ("tanker*", "supertanker", false),
+        // CJK substring
+        ("新疆", "中国新疆维吾尔自治区", true),
+        ("铁路口岸", "霍尔果斯铁路口岸", true),
+        ("Urumqi", "在Urumqi举行", true),
+    ];
+
+    #[test]
+    fn term_rules() {
+        for &(term, text, expected) in RULES {
+            let set = WatchlistSet::compile(&[watchlist("w", &[term])]).unwrap();
+            let got = !run(&set, text, "", &Tags::default()).is_empty();
+            assert_eq!(got, expected, "{term:?} in {text:?}");
+        }
+    }
+
     #[test]
     fn snippet_and_terms_as_in_spec() {
         let set = WatchlistSet::compile(&[watchlist("xinjiang", &["Xinjiang", "XUAR", "Urumqi"])])
