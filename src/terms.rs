@@ -1,2 +1,486 @@
 //! One Aho-Corasick automaton over folded text for many terms, with whole-word,
 //! prefix and inflection rules checked per hit, not per pattern.
+//!
+//! Terms and text are folded with [`crate::text::fold`]. Every term becomes one
+//! pattern of a single automaton (identical folded terms share a pattern), and each
+//! pattern carries the list of `(payload, kind)` entries that use it. A search runs
+//! the automaton once, in overlapping mode so that `railway crossing` and
+//! `crossing` are both reported, and checks word boundaries only where a pattern
+//! was found; the cost of a search is one pass over the text plus the hits.
+//!
+//! Boundary rule: a term whose first (last) character is a word character must not
+//! be preceded (followed) by a word character. CJK characters never count as the
+//! neighbouring word, and a term edge that is CJK or punctuation is not checked, so a
+//! term written in CJK matches as a plain substring.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::text::{self, Folded, is_cjk, is_word_char};
+
+/// How a term's end is matched. The start is always a word start (see module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermKind {
+    /// The whole word or phrase: `Osh` matches `Osh`, not `Oshkosh`.
+    Word,
+    /// Any word that starts with the term (written `term*`): `Синьцзян*`
+    /// matches `Синьцзяна`. The hit extends to the end of that word.
+    Prefix,
+    /// The term, then one of these endings or none, then a word boundary:
+    /// for inflected names (`Казахстан` + `а`, `е`, `ом`...). The endings are
+    /// compared with folded text as they are, so they must be lowercase and folded.
+    Endings(&'static [&'static str]),
+}
+
+/// One occurrence of a term in folded text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// Folded byte offset where the match starts.
+    pub start: usize,
+    /// Folded byte offset where the match ends (after a prefix's continuation or an ending).
+    pub end: usize,
+    /// What the caller passed to [`TermSetBuilder::add`].
+    pub payload: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TermError {
+    #[error("term {term:?} has nothing to match once case, accents and spaces are folded")]
+    Empty { term: String },
+    #[error("term {term:?} has a `*` that is not at its end (only a trailing `*` is allowed)")]
+    InnerStar { term: String },
+    #[error("terms cannot be compiled into one automaton: {0}")]
+    Build(#[from] aho_corasick::BuildError),
+}
+
+/// Above this many patterns the automaton is built as a contiguous NFA instead of a
+/// DFA: a DFA's memory grows with patterns times the alphabet, and past this size
+/// its build time and memory start to show on every configuration reload.
+const MAX_DFA_PATTERNS: usize = 50_000;
+
+/// One use of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    payload: u32,
+    kind: TermKind,
+    /// The term starts with a (non-CJK) word character, so its start must be a word start.
+    check_start: bool,
+    /// The term ends with a (non-CJK) word character, so its end must be a word end.
+    check_end: bool,
+}
+
+/// Collects terms, then builds a [`TermSet`].
+#[derive(Debug, Default)]
+pub struct TermSetBuilder {
+    /// Folded pattern to its index in `patterns`.
+    index: HashMap<String, usize>,
+    patterns: Vec<String>,
+    entries: Vec<Vec<Entry>>,
+}
+
+impl TermSetBuilder {
+    pub fn new() -> TermSetBuilder {
+        TermSetBuilder::default()
+    }
+
+    /// Adds `term` (folded here) with the given kind; its hits carry `payload`.
+    /// Adding the same folded term, kind and payload twice has no effect.
+    ///
+    /// # Errors
+    /// The term folds to nothing, or contains a `*` (use [`TermSet::parse_term`]
+    /// to turn a trailing `*` into [`TermKind::Prefix`] first).
+    pub fn add(&mut self, term: &str, kind: TermKind, payload: u32) -> Result<(), TermError> {
+        if term.contains('*') {
+            return Err(TermError::InnerStar {
+                term: term.to_owned(),
+            });
+        }
+        let folded = text::fold(term).text;
+        let pattern = folded.trim_matches(' ');
+        let (Some(first), Some(last)) = (pattern.chars().next(), pattern.chars().next_back())
+        else {
+            return Err(TermError::Empty {
+                term: term.to_owned(),
+            });
+        };
+        let entry = Entry {
+            payload,
+            kind,
+            check_start: is_word_char(first) && !is_cjk(first),
+            check_end: is_word_char(last) && !is_cjk(last),
+        };
+        let id = match self.index.get(pattern) {
+            Some(&id) => id,
+            None => {
+                self.index.insert(pattern.to_owned(), self.patterns.len());
+                self.patterns.push(pattern.to_owned());
+                self.entries.push(Vec::new());
+                self.patterns.len() - 1
+            }
+        };
+        if !self.entries[id].contains(&entry) {
+            self.entries[id].push(entry);
+        }
+        Ok(())
+    }
+
+    /// Number of distinct folded patterns added so far.
+    pub fn patterns_len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Compiles all terms into one automaton.
+    ///
+    /// # Errors
+    /// The automaton would exceed aho-corasick's size limits (millions of terms).
+    pub fn build(self) -> Result<TermSet, TermError> {
+        let kind = if self.patterns.len() <= MAX_DFA_PATTERNS {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(&self.patterns)?;
+        let mut ranges = Vec::with_capacity(self.entries.len());
+        let mut entries = Vec::new();
+        for list in self.entries {
+            let start = entries.len() as u32;
+            entries.extend(list);
+            ranges.push((start, entries.len() as u32));
+        }
+        Ok(TermSet {
+            ac,
+            ranges,
+            entries,
+        })
+    }
+}
+
+/// Many terms compiled into one automaton; see the module docs.
+#[derive(Debug, Clone)]
+pub struct TermSet {
+    ac: AhoCorasick,
+    /// For each pattern, its range in `entries`.
+    ranges: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+}
+
+impl TermSet {
+    /// Splits a term as written in configuration into its text and kind:
+    /// a trailing `*` makes a prefix term (`Синьцзян*`).
+    pub fn parse_term(s: &str) -> (String, TermKind) {
+        let s = s.trim();
+        match s.strip_suffix('*') {
+            Some(stem) => (stem.trim_end().to_owned(), TermKind::Prefix),
+            None => (s.to_owned(), TermKind::Word),
+        }
+    }
+
+    /// Every hit of every term in `folded`, overlapping ones included, sorted by
+    /// start, then end, then payload.
+    pub fn find(&self, folded: &Folded) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.for_each_hit(&folded.text, |h| hits.push(h));
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+
+    /// Calls `f` for every hit in folded `text`, in the order the automaton finds
+    /// them (by pattern end), without collecting them.
+    pub fn for_each_hit(&self, text: &str, mut f: impl FnMut(Hit)) {
+        for m in self.ac.find_overlapping_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            let (lo, hi) = self.ranges[m.pattern().as_usize()];
+            let start_ok = text::boundary_before(text, start);
+            for entry in &self.entries[lo as usize..hi as usize] {
+                if entry.check_start && !start_ok {
+                    continue;
+                }
+                if let Some(end) = match_end(text, end, entry) {
+                    f(Hit {
+                        payload: entry.payload,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Number of distinct folded patterns in the automaton.
+    pub fn patterns_len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Heap memory used by the automaton, in bytes.
+    pub fn memory_usage(&self) -> usize {
+        self.ac.memory_usage() + self.entries.len() * size_of::<Entry>()
+    }
+}
+
+/// Where the hit of `entry` whose pattern ends at `end` really ends, if it is a match.
+fn match_end(text: &str, end: usize, entry: &Entry) -> Option<usize> {
+    if !entry.check_end {
+        return Some(end);
+    }
+    match entry.kind {
+        TermKind::Word => text::boundary_after(text, end).then_some(end),
+        TermKind::Prefix => Some(word_end(text, end)),
+        TermKind::Endings(endings) => {
+            if text::boundary_after(text, end) {
+                return Some(end);
+            }
+            let rest = &text[end..];
+            endings
+                .iter()
+                .filter(|e| !e.is_empty() && rest.starts_with(**e))
+                .map(|e| end + e.len())
+                .filter(|&e| text::boundary_after(text, e))
+                .max()
+        }
+    }
+}
+
+/// The end of the word that continues at `i`.
+fn word_end(text: &str, i: usize) -> usize {
+    let rest = &text[i..];
+    rest.char_indices()
+        .find(|&(_, c)| text::is_boundary_char(Some(c)))
+        .map_or(text.len(), |(k, _)| i + k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::fold;
+
+    const RU: &[&str] = &["а", "е", "у", "ом", "ы", "ах", "ам"];
+
+    fn set(terms: &[(&str, TermKind)]) -> TermSet {
+        let mut b = TermSetBuilder::new();
+        for (i, (t, k)) in terms.iter().enumerate() {
+            b.add(t, *k, i as u32).unwrap();
+        }
+        b.build().unwrap()
+    }
+
+    /// The folded text of every hit, with its payload.
+    fn hits(set: &TermSet, text: &str) -> Vec<(u32, String)> {
+        let folded = fold(text);
+        set.find(&folded)
+            .iter()
+            .map(|h| (h.payload, folded.text[h.start..h.end].to_owned()))
+            .collect()
+    }
+
+    fn words(terms: &[&str]) -> TermSet {
+        set(&terms
+            .iter()
+            .map(|t| (*t, TermKind::Word))
+            .collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn word_needs_boundaries_at_both_ends() {
+        let s = words(&["osh"]);
+        assert_eq!(
+            hits(&s, "Osh, Oshkosh, Kosh, (OSH) osh."),
+            vec![(0, "osh".into()), (0, "osh".into()), (0, "osh".into())]
+        );
+        assert!(hits(&s, "Oshkosh koshosh").is_empty());
+    }
+
+    #[test]
+    fn apostrophe_and_digits() {
+        let s = words(&["Kazakhstan", "G20"]);
+        assert_eq!(hits(&s, "Kazakhstan's G20 G200").len(), 2);
+        let s = words(&["O‘zbekiston"]);
+        assert_eq!(hits(&s, "Oʻzbekiston va O'zbekiston").len(), 2);
+    }
+
+    #[test]
+    fn overlapping_terms_are_all_reported() {
+        let s = words(&["railway crossing", "crossing", "railway"]);
+        let got = hits(&s, "a new railway-crossing");
+        assert_eq!(
+            got,
+            vec![
+                (2, "railway".into()),
+                (0, "railway crossing".into()),
+                (1, "crossing".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn phrase_across_whitespace_hyphens_and_newlines() {
+        let s = words(&["railway  crossing"]);
+        for t in [
+            "railway crossing",
+            "Railway\n\ncrossing",
+            "railway–crossing",
+            "railway - crossing",
+        ] {
+            assert_eq!(hits(&s, t).len(), 1, "{t}");
+        }
+        assert!(hits(&s, "railwaycrossing").is_empty());
+    }
+
+    #[test]
+    fn prefix_extends_to_the_word_end() {
+        let (t, k) = TermSet::parse_term(" Синьцзян* ");
+        assert_eq!((t.as_str(), k), ("Синьцзян", TermKind::Prefix));
+        let s = set(&[(&t, k)]);
+        assert_eq!(
+            hits(&s, "в Синьцзяне, Синьцзян. ВСиньцзян"),
+            vec![(0, "синьцзяне".into()), (0, "синьцзян".into())]
+        );
+    }
+
+    #[test]
+    fn endings_allow_listed_inflections_only() {
+        let s = set(&[("Казахстан", TermKind::Endings(RU))]);
+        let got = hits(
+            &s,
+            "Казахстан, Казахстана, Казахстаном; Казахстанский Казахстанах",
+        );
+        let got: Vec<_> = got.into_iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            got,
+            ["казахстан", "казахстана", "казахстаном", "казахстанах"]
+        );
+    }
+
+    #[test]
+    fn cjk_terms_match_as_substrings() {
+        let s = words(&["新疆", "Urumqi"]);
+        assert_eq!(hits(&s, "中国新疆维吾尔自治区").len(), 1);
+        // A Latin word next to ideographs is still a whole word.
+        assert_eq!(hits(&s, "在Urumqi举行").len(), 1);
+    }
+
+    #[test]
+    fn same_folded_term_shared_by_payloads() {
+        let mut b = TermSetBuilder::new();
+        b.add("Xinjiang", TermKind::Word, 1).unwrap();
+        b.add("XINJIANG", TermKind::Word, 2).unwrap();
+        b.add("xinjiang", TermKind::Prefix, 3).unwrap();
+        b.add("xinjiang", TermKind::Word, 1).unwrap();
+        let s = b.build().unwrap();
+        assert_eq!(s.patterns_len(), 1);
+        let got: Vec<u32> = s
+            .find(&fold("Xinjiang's Xinjiangese"))
+            .iter()
+            .map(|h| h.payload)
+            .collect();
+        assert_eq!(got, [1, 2, 3, 3]);
+    }
+
+    #[test]
+    fn bad_terms_are_refused() {
+        let mut b = TermSetBuilder::new();
+        assert!(matches!(
+            b.add("  - ", TermKind::Word, 0),
+            Err(TermError::Empty { .. })
+        ));
+        assert!(matches!(
+            b.add("", TermKind::Word, 0),
+            Err(TermError::Empty { .. })
+        ));
+        assert!(matches!(
+            b.add("rail*way", TermKind::Word, 0),
+            Err(TermError::InnerStar { .. })
+        ));
+        let (t, _) = TermSet::parse_term("*");
+        assert!(matches!(
+            b.add(&t, TermKind::Prefix, 0),
+            Err(TermError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_set_finds_nothing() {
+        let s = TermSetBuilder::new().build().unwrap();
+        assert!(s.find(&fold("anything")).is_empty());
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Terms and ways a text may write them.
+        const TERMS: &[(&str, &[&str])] = &[
+            ("Xinjiang", &["Xinjiang", "XINJIANG", "xinjiang"]),
+            ("Ürümqi", &["Urumqi", "ÜRÜMQI", "U\u{308}ru\u{308}mqi", "Ürümqi"]),
+            ("railway crossing", &["railway crossing", "Railway\ncrossing", "railway-crossing", "railway \u{2014}  crossing"]),
+            ("Синьцзян", &["Синьцзян", "СИНЬЦЗЯН"]),
+            ("Қазақстанның", &["Қазақстанның", "ҚАЗАҚСТАННЫҢ"]),
+            ("Семёнов", &["Семенов", "Семёнов", "Се\u{43c}е\u{308}нов"]),
+            ("O'zbekiston", &["Oʻzbekiston", "O‘zbekiston", "O’zbekiston", "O`zbekiston"]),
+            ("Alma-Ata", &["Alma Ata", "Alma-Ata", "alma\u{2013}ata"]),
+            ("G20", &["G20", "g20", "Ｇ２０"]),
+        ];
+
+        /// Characters that end a word and survive folding.
+        const SEPARATORS: &[&str] = &[" ", "\n", ", ", ". ", " (", ") ", " \u{2014} ", "\"", "«", "»", "'s "];
+
+        /// Letters and digits that would make a longer word if glued to a term.
+        const GLUE: &[&str] = &["a", "Z", "7", "я", "Ж", "ң", "é", "ß", "ı"];
+
+        fn case() -> impl Strategy<Value = (usize, usize)> {
+            (0..TERMS.len()).prop_flat_map(|t| (Just(t), 0..TERMS[t].1.len()))
+        }
+
+        fn noise() -> impl Strategy<Value = String> {
+            prop_oneof!["\\PC{0,16}", "[a-zа-яәңё'ʻ\\- \n]{0,16}"]
+        }
+
+        /// The original byte ranges of every hit of the single term in `text`.
+        fn hit_ranges(term: &str, text: &str) -> Vec<std::ops::Range<usize>> {
+            let set = set(&[(term, TermKind::Word)]);
+            let folded = fold(text);
+            set.find(&folded).iter().map(|h| folded.original_range(h.start..h.end)).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn a_term_is_found_between_any_separators(
+                (t, v) in case(), pre in noise(), post in noise(),
+                a in 0..SEPARATORS.len(), b in 0..SEPARATORS.len(),
+            ) {
+                let written = TERMS[t].1[v];
+                let text = format!("{pre}{}{written}{}{post}", SEPARATORS[a], SEPARATORS[b]);
+                let start = pre.len() + SEPARATORS[a].len();
+                let ranges = hit_ranges(TERMS[t].0, &text);
+                prop_assert!(ranges.contains(&(start..start + written.len())), "{text:?}: {ranges:?}");
+            }
+
+            #[test]
+            fn a_term_never_matches_inside_a_longer_word(
+                (t, v) in case(), pre in noise(), post in noise(),
+                a in 0..SEPARATORS.len(), b in 0..SEPARATORS.len(),
+                g in 0..GLUE.len(), left in any::<bool>(),
+            ) {
+                let written = TERMS[t].1[v];
+                let glue = GLUE[g];
+                let word = if left { format!("{glue}{written}") } else { format!("{written}{glue}") };
+                let text = format!("{pre}{}{word}{}{post}", SEPARATORS[a], SEPARATORS[b]);
+                let start = pre.len() + SEPARATORS[a].len();
+                let word_range = start..start + word.len();
+                for r in hit_ranges(TERMS[t].0, &text) {
+                    prop_assert!(r.end <= word_range.start || r.start >= word_range.end, "{text:?}: {r:?}");
+                }
+            }
+
+            #[test]
+            fn a_cjk_term_matches_inside_cjk_text(pre in "[\u{4e00}-\u{9fff}]{0,8}", post in "[\u{4e00}-\u{9fff}]{0,8}") {
+                let text = format!("{pre}新疆{post}");
+                prop_assert!(hit_ranges("新疆", &text).contains(&(pre.len()..pre.len() + "新疆".len())));
+            }
+        }
+    }
+}
