@@ -30,10 +30,6 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
     " (+https://github.com/steppewatch/steppewatch)"
 );
 
-/// Redirects followed per fetch when not configured; enough for http -> https ->
-/// new path, short of a loop.
-pub const DEFAULT_MAX_REDIRECTS: usize = 5;
-
 /// Number of per-host semaphores kept before idle ones are dropped, so a daemon
 /// that has seen many hosts (article pages, discovery) does not grow forever.
 const HOST_LIMITS_PRUNE_AT: usize = 1024;
@@ -164,7 +160,7 @@ pub struct FetcherBuilder {
 }
 
 impl FetcherBuilder {
-    /// Redirects followed before `TooManyRedirects` (default [`DEFAULT_MAX_REDIRECTS`]).
+    /// Redirects followed before `TooManyRedirects`, instead of `[fetch] max_redirects`.
     pub fn max_redirects(mut self, max: usize) -> FetcherBuilder {
         self.max_redirects = max;
         self
@@ -225,7 +221,7 @@ impl Fetcher {
     pub fn builder(cfg: &config::Fetch) -> FetcherBuilder {
         FetcherBuilder {
             cfg: cfg.clone(),
-            max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_redirects: cfg.max_redirects,
             allowed: Vec::new(),
         }
     }

@@ -24,6 +24,7 @@ fn cfg(allow_private: bool) -> config::Fetch {
         per_host: 2,
         allow_private,
         user_agent: String::new(),
+        max_redirects: 5,
     }
 }
 
@@ -379,7 +380,7 @@ async fn redirects_are_followed_and_permanence_reported() {
     ));
     assert_eq!(
         loops.load(SeqCst),
-        DEFAULT_MAX_REDIRECTS + 1,
+        cfg(true).max_redirects + 1,
         "the first request and exactly the allowed redirects"
     );
 
