@@ -39,7 +39,8 @@ pub const ONCE_DELIVERY_WAIT: Duration = Duration::from_secs(30);
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     let path = &config.storage.path;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("unable to create {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("unable to create {}", dir.display()))?;
     }
     Ok(Store::open(path)?)
 }
@@ -59,14 +60,23 @@ struct Shared {
 /// # Errors
 /// Start-up failures: the database, the HTTP client. Failures of single feeds
 /// or deliveries are logged and never end the daemon.
-pub async fn run(config_path: &Path, engine: Engine, once: bool, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config_path: &Path,
+    engine: Engine,
+    once: bool,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let config = engine.config.clone();
     let store = open_store(&config)?;
     info!(database = %store.path().display(), "database open");
     let fetcher = Fetcher::new(&config.fetch).context("unable to build the HTTP client")?;
     let shared = Arc::new(Shared {
         config_path: config_path.to_path_buf(),
-        poll: PollContext { store: Arc::new(Mutex::new(store)), fetcher, alerts_wake: Arc::new(Notify::new()) },
+        poll: PollContext {
+            store: Arc::new(Mutex::new(store)),
+            fetcher,
+            alerts_wake: Arc::new(Notify::new()),
+        },
         engine: watch::Sender::new(Arc::new(engine)),
         reschedule: Notify::new(),
     });
@@ -83,8 +93,14 @@ pub async fn run(config_path: &Path, engine: Engine, once: bool, shutdown: Cance
     shutdown.cancelled().await;
     info!("shutting down");
     tracker.close();
-    if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.is_err() {
-        warn!(deadline_s = SHUTDOWN_DEADLINE.as_secs(), "tasks still running at the shutdown deadline");
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            deadline_s = SHUTDOWN_DEADLINE.as_secs(),
+            "tasks still running at the shutdown deadline"
+        );
     }
     info!("stopped");
     Ok(())
@@ -115,8 +131,13 @@ async fn run_once(shared: &Arc<Shared>) -> anyhow::Result<()> {
             total.alerts += s.alerts;
         }
     }
-    info!(new = total.new, alerts = total.alerts, "all feeds polled once");
-    let report = crate::notifier::drain(&shared.poll.store, &engine.config, ONCE_DELIVERY_WAIT).await;
+    info!(
+        new = total.new,
+        alerts = total.alerts,
+        "all feeds polled once"
+    );
+    let report =
+        crate::notifier::drain(&shared.poll.store, &engine.config, ONCE_DELIVERY_WAIT).await;
     info!(?report, "due alerts delivered");
     Ok(())
 }
@@ -127,7 +148,10 @@ fn pollable_now(row: &FeedRow, now: chrono::DateTime<Utc>) -> bool {
 }
 
 /// Writes the configured feeds to the store and pairs each row with its configuration.
-async fn sync_feeds(shared: &Arc<Shared>, engine: &Engine) -> anyhow::Result<Vec<(FeedRow, crate::config::FeedConfig)>> {
+async fn sync_feeds(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> anyhow::Result<Vec<(FeedRow, crate::config::FeedConfig)>> {
     let store = shared.poll.store.clone();
     let feeds = engine.config.feeds.clone();
     tokio::task::spawn_blocking(move || {
@@ -142,7 +166,9 @@ async fn sync_feeds(shared: &Arc<Shared>, engine: &Engine) -> anyhow::Result<Vec
 /// at once, one poll per feed at a time.
 async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: TaskTracker) {
     let mut in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
-    let mut limit = Arc::new(Semaphore::new(shared.engine.borrow().config.poll.concurrency));
+    let mut limit = Arc::new(Semaphore::new(
+        shared.engine.borrow().config.poll.concurrency,
+    ));
     let mut engine_rx = shared.engine.subscribe();
     loop {
         if engine_rx.has_changed().unwrap_or(false) {
@@ -186,16 +212,28 @@ fn start_due(
             }
             continue;
         }
-        if !in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(row.id) {
+        if !in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(row.id)
+        {
             continue;
         }
-        let (shared, engine, limit, in_flight) = (shared.clone(), engine.clone(), limit.clone(), in_flight.clone());
+        let (shared, engine, limit, in_flight) = (
+            shared.clone(),
+            engine.clone(),
+            limit.clone(),
+            in_flight.clone(),
+        );
         tracker.spawn(async move {
             let id = row.id;
             if let Ok(_permit) = limit.acquire_owned().await {
                 poll::poll_feed(&shared.poll, engine, row, cfg).await;
             }
-            in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
             shared.reschedule.notify_one();
         });
     }
@@ -248,14 +286,24 @@ const SETTLE: Duration = Duration::from_millis(300);
 async fn reload_on_change(shared: Arc<Shared>, shutdown: CancellationToken) {
     use notify::{RecursiveMode, Watcher};
     let path = shared.config_path.clone();
-    let (Some(dir), Some(name)) = (path.parent().map(Path::to_path_buf), path.file_name().map(|n| n.to_os_string())) else {
+    let (Some(dir), Some(name)) = (
+        path.parent().map(Path::to_path_buf),
+        path.file_name().map(|n| n.to_os_string()),
+    ) else {
         return;
     };
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
-            && event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()))
+            && event
+                .paths
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
             && !matches!(event.kind, notify::EventKind::Access(_))
         {
             let _ = tx.send(());

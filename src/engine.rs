@@ -26,7 +26,11 @@ impl Engine {
             problems: vec![format!("{}: {e}", config.path.display())],
         })?;
         let tagger = Tagger::new(&config.topics);
-        Ok(Engine { config: Arc::new(config), tagger, watchlists })
+        Ok(Engine {
+            config: Arc::new(config),
+            tagger,
+            watchlists,
+        })
     }
 
     /// Reads, validates and compiles the file at `path`.
@@ -40,7 +44,9 @@ impl Engine {
     /// Tags a text and runs the watchlists over it, as the daemon does for an article.
     pub fn analyse(&self, text: ArticleText<'_>, feed: &str) -> (Tags, Vec<Match>) {
         let tags = self.tagger.tag(text);
-        let matches = self.watchlists.match_article(text, Context { feed, tags: &tags });
+        let matches = self
+            .watchlists
+            .match_article(text, Context { feed, tags: &tags });
         (tags, matches)
     }
 }

@@ -86,7 +86,11 @@ pub struct Article {
 
 impl Article {
     pub fn text(&self) -> ArticleText<'_> {
-        ArticleText { title: &self.title, summary: &self.summary, body: &self.body }
+        ArticleText {
+            title: &self.title,
+            summary: &self.summary,
+            body: &self.body,
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
 use crate::matcher::Context;
 use crate::model::{Article, Item, ParsedFeed};
 use crate::scheduler::{self, Plan};
-use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
 use crate::store::Store;
+use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,9 +39,17 @@ pub struct PollSummary {
 /// Polls one feed and records the outcome; never returns an error, because a
 /// feed's failure ends that feed's poll only.
 #[tracing::instrument(skip_all, fields(feed = %feed.name))]
-pub async fn poll_feed(ctx: &PollContext, engine: Arc<Engine>, feed: FeedRow, cfg: FeedConfig) -> PollSummary {
+pub async fn poll_feed(
+    ctx: &PollContext,
+    engine: Arc<Engine>,
+    feed: FeedRow,
+    cfg: FeedConfig,
+) -> PollSummary {
     let started = std::time::Instant::now();
-    let conditional = Conditional { etag: feed.etag.clone(), last_modified: feed.last_modified.clone() };
+    let conditional = Conditional {
+        etag: feed.etag.clone(),
+        last_modified: feed.last_modified.clone(),
+    };
     let fetched = ctx.fetcher.fetch(&feed.current_url, &conditional).await;
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -50,13 +58,22 @@ pub async fn poll_feed(ctx: &PollContext, engine: Arc<Engine>, feed: FeedRow, cf
         settle(&mut store, &engine, &feed, &cfg, fetched, now)
     })
     .await;
-    let summary = result.unwrap_or_else(|e| PollSummary { error: Some(format!("poll task failed: {e}")), ..Default::default() });
+    let summary = result.unwrap_or_else(|e| PollSummary {
+        error: Some(format!("poll task failed: {e}")),
+        ..Default::default()
+    });
     if summary.alerts > 0 {
         ctx.alerts_wake.notify_one();
     }
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &summary.error {
-        None => info!(new = summary.new, updated = summary.updated, alerts = summary.alerts, elapsed_ms, "feed polled"),
+        None => info!(
+            new = summary.new,
+            updated = summary.updated,
+            alerts = summary.alerts,
+            elapsed_ms,
+            "feed polled"
+        ),
         Some(error) => warn!(%error, elapsed_ms, "feed poll failed"),
     }
     summary
@@ -74,7 +91,10 @@ fn settle(
 ) -> PollSummary {
     let plan = plan(engine, cfg);
     let (record, summary) = match fetched {
-        Ok(FetchOutcome::NotModified { max_age }) => (not_modified(feed, &plan, max_age, now), PollSummary::default()),
+        Ok(FetchOutcome::NotModified { max_age }) => (
+            not_modified(feed, &plan, max_age, now),
+            PollSummary::default(),
+        ),
         Ok(FetchOutcome::Fetched(body)) => match ingest(store, engine, feed, &body, now) {
             Ok((parsed, summary)) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
             Err(error) => failure(feed, &plan, None, None, error, now),
@@ -110,12 +130,29 @@ fn ingest(
     let parsed = crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
         .map_err(|e| format!("unable to parse feed: {e}"))?;
     let name = feed_name(feed, &parsed);
-    let articles: Vec<Article> = parsed.items.iter().map(|item| to_article(engine, feed.id, &name, item, now)).collect();
+    let articles: Vec<Article> = parsed
+        .items
+        .iter()
+        .map(|item| to_article(engine, feed.id, &name, item, now))
+        .collect();
     let mut matcher = |a: &Article| {
-        engine.watchlists.match_article(a.text(), Context { feed: &a.feed, tags: &a.tags })
+        engine.watchlists.match_article(
+            a.text(),
+            Context {
+                feed: &a.feed,
+                tags: &a.tags,
+            },
+        )
     };
-    let report = store.ingest(&articles, &mut matcher, now).map_err(|e| e.to_string())?;
-    let summary = PollSummary { new: report.new.len(), updated: report.updated.len(), alerts: report.alerts, error: None };
+    let report = store
+        .ingest(&articles, &mut matcher, now)
+        .map_err(|e| e.to_string())?;
+    let summary = PollSummary {
+        new: report.new.len(),
+        updated: report.updated.len(),
+        alerts: report.alerts,
+        error: None,
+    };
     Ok((parsed, summary))
 }
 
@@ -125,13 +162,31 @@ fn feed_name(feed: &FeedRow, parsed: &ParsedFeed) -> String {
     if feed.name != feed.url {
         return feed.name.clone();
     }
-    parsed.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| feed.name.clone())
+    parsed
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| feed.name.clone())
 }
 
 /// One item through the pure stages: URL normalisation, language, tags.
-pub fn to_article(engine: &Engine, feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>) -> Article {
-    let url = item.url.as_deref().and_then(|u| crate::urlnorm::normalize(u, None)).unwrap_or_default();
-    let published = item.published.or(item.updated).map(|p| crate::parser::clamp_published(p, now)).unwrap_or(now);
+pub fn to_article(
+    engine: &Engine,
+    feed_id: i64,
+    feed: &str,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Article {
+    let url = item
+        .url
+        .as_deref()
+        .and_then(|u| crate::urlnorm::normalize(u, None))
+        .unwrap_or_default();
+    let published = item
+        .published
+        .or(item.updated)
+        .map(|p| crate::parser::clamp_published(p, now))
+        .unwrap_or(now);
     let mut article = Article {
         feed_id,
         feed: feed.to_string(),
@@ -145,14 +200,22 @@ pub fn to_article(engine: &Engine, feed_id: i64, feed: &str, item: &Item, now: D
         fetched: now,
         tags: Default::default(),
     };
-    article.lang = crate::lang::detect(&format!("{}\n{}\n{}", article.title, article.summary, article.body));
+    article.lang = crate::lang::detect(&format!(
+        "{}\n{}\n{}",
+        article.title, article.summary, article.body
+    ));
     article.tags = engine.tagger.tag(article.text());
     article
 }
 
 fn plan(engine: &Engine, cfg: &FeedConfig) -> Plan {
     let poll = &engine.config.poll;
-    Plan::new(engine.config.feed_interval(cfg), cfg.interval.is_some(), poll.min_interval, poll.max_interval)
+    Plan::new(
+        engine.config.feed_interval(cfg),
+        cfg.interval.is_some(),
+        poll.min_interval,
+        poll.max_interval,
+    )
 }
 
 fn next(wait: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -160,10 +223,19 @@ fn next(wait: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1))
 }
 
-fn not_modified(feed: &FeedRow, plan: &Plan, max_age: Option<Duration>, now: DateTime<Utc>) -> FetchRecord {
+fn not_modified(
+    feed: &FeedRow,
+    plan: &Plan,
+    max_age: Option<Duration>,
+    now: DateTime<Utc>,
+) -> FetchRecord {
     FetchRecord {
         at: now,
-        status: if feed.status == "quiet" { FeedStatus::Quiet } else { FeedStatus::Ok },
+        status: if feed.status == "quiet" {
+            FeedStatus::Quiet
+        } else {
+            FeedStatus::Ok
+        },
         http_status: Some(304),
         error: None,
         etag: None,
@@ -177,8 +249,19 @@ fn not_modified(feed: &FeedRow, plan: &Plan, max_age: Option<Duration>, now: Dat
     }
 }
 
-fn success(feed: &FeedRow, plan: &Plan, body: &Fetched, parsed: &ParsedFeed, summary: &PollSummary, now: DateTime<Utc>) -> FetchRecord {
-    let published: Vec<DateTime<Utc>> = parsed.items.iter().filter_map(|i| i.published.or(i.updated)).collect();
+fn success(
+    feed: &FeedRow,
+    plan: &Plan,
+    body: &Fetched,
+    parsed: &ParsedFeed,
+    summary: &PollSummary,
+    now: DateTime<Utc>,
+) -> FetchRecord {
+    let published: Vec<DateTime<Utc>> = parsed
+        .items
+        .iter()
+        .filter_map(|i| i.published.or(i.updated))
+        .collect();
     let cadence = scheduler::cadence(&published);
     let hint = match (parsed.ttl_secs.map(Duration::from_secs), body.max_age) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -190,7 +273,11 @@ fn success(feed: &FeedRow, plan: &Plan, body: &Fetched, parsed: &ParsedFeed, sum
     }
     FetchRecord {
         at: now,
-        status: if quiet { FeedStatus::Quiet } else { FeedStatus::Ok },
+        status: if quiet {
+            FeedStatus::Quiet
+        } else {
+            FeedStatus::Ok
+        },
         http_status: Some(body.status),
         error: None,
         etag: body.etag.clone(),
@@ -220,7 +307,11 @@ fn failure(
         wait = wait.max(r);
         retry_at = Some(now + chrono::Duration::from_std(r).unwrap_or_default());
     }
-    let status = if failures >= scheduler::FAILING_AFTER { FeedStatus::Failing } else { FeedStatus::Error };
+    let status = if failures >= scheduler::FAILING_AFTER {
+        FeedStatus::Failing
+    } else {
+        FeedStatus::Error
+    };
     let record = FetchRecord {
         at: now,
         status,
@@ -230,10 +321,18 @@ fn failure(
         last_modified: None,
         new_url: None,
         title: None,
-        next_poll: retry_at.unwrap_or_else(|| next(wait, now)).max(next(wait, now)),
+        next_poll: retry_at
+            .unwrap_or_else(|| next(wait, now))
+            .max(next(wait, now)),
         retry_after: retry_at,
         consecutive_failures: failures,
         new_items: 0,
     };
-    (record, PollSummary { error: Some(error), ..Default::default() })
+    (
+        record,
+        PollSummary {
+            error: Some(error),
+            ..Default::default()
+        },
+    )
 }

@@ -44,7 +44,13 @@ pub fn replay(
     let mut report = ReplayReport::default();
     for (id, article) in store.articles_since(since)? {
         report.scanned += 1;
-        let mut matches = engine.watchlists.match_article(article.text(), Context { feed: &article.feed, tags: &article.tags });
+        let mut matches = engine.watchlists.match_article(
+            article.text(),
+            Context {
+                feed: &article.feed,
+                tags: &article.tags,
+            },
+        );
         matches.retain(|m| only.is_none_or(|w| m.watchlist == w));
         if matches.is_empty() {
             continue;

@@ -37,7 +37,12 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(base: Duration, explicit: bool, min: Duration, max: Duration) -> Plan {
-        Plan { base, explicit, min: min.min(base), max: max.max(base) }
+        Plan {
+            base,
+            explicit,
+            min: min.min(base),
+            max: max.max(base),
+        }
     }
 
     /// The wait after a successful poll. `cadence` is the feed's usual gap
@@ -82,7 +87,10 @@ pub fn cadence(published: &[DateTime<Utc>]) -> Option<Duration> {
     }
     let mut times = published.to_vec();
     times.sort_unstable();
-    let mut gaps: Vec<i64> = times.windows(2).map(|w| (w[1] - w[0]).num_seconds()).collect();
+    let mut gaps: Vec<i64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_seconds())
+        .collect();
     gaps.sort_unstable();
     let median = gaps[gaps.len() / 2];
     (median > 0).then(|| Duration::from_secs(median as u64))
@@ -90,7 +98,11 @@ pub fn cadence(published: &[DateTime<Utc>]) -> Option<Duration> {
 
 /// True when a feed that answers fine has published nothing for several
 /// times its usual cadence.
-pub fn is_quiet(newest: Option<DateTime<Utc>>, cadence: Option<Duration>, now: DateTime<Utc>) -> bool {
+pub fn is_quiet(
+    newest: Option<DateTime<Utc>>,
+    cadence: Option<Duration>,
+    now: DateTime<Utc>,
+) -> bool {
     let (Some(newest), Some(cadence)) = (newest, cadence) else {
         return false;
     };
@@ -106,7 +118,12 @@ mod tests {
     const HOUR: Duration = Duration::from_secs(3600);
 
     fn plan() -> Plan {
-        Plan::new(Duration::from_secs(900), false, Duration::from_secs(300), 6 * HOUR)
+        Plan::new(
+            Duration::from_secs(900),
+            false,
+            Duration::from_secs(300),
+            6 * HOUR,
+        )
     }
 
     #[test]
@@ -120,7 +137,10 @@ mod tests {
     #[test]
     fn explicit_interval_is_used_as_given() {
         let p = Plan::new(Duration::from_secs(1), true, 5 * MIN, 6 * HOUR);
-        assert_eq!(p.after_success(Some(168 * HOUR), None), Duration::from_secs(1));
+        assert_eq!(
+            p.after_success(Some(168 * HOUR), None),
+            Duration::from_secs(1)
+        );
     }
 
     #[test]
@@ -139,20 +159,39 @@ mod tests {
 
     #[test]
     fn jitter_stays_within_ten_percent() {
-        assert_eq!(jitter(Duration::from_secs(100), 0.5), Duration::from_secs(100));
+        assert_eq!(
+            jitter(Duration::from_secs(100), 0.5),
+            Duration::from_secs(100)
+        );
         assert!(jitter(Duration::from_secs(100), 0.0) >= Duration::from_secs(90));
         assert!(jitter(Duration::from_secs(100), 0.999) <= Duration::from_secs(110));
     }
 
     #[test]
     fn cadence_is_median_gap_and_quiet_needs_several_cadences() {
-        let t0 = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z").unwrap().to_utc();
-        let times: Vec<_> = (0..5).map(|i| t0 + chrono::Duration::hours(i * 6)).collect();
+        let t0 = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let times: Vec<_> = (0..5)
+            .map(|i| t0 + chrono::Duration::hours(i * 6))
+            .collect();
         assert_eq!(cadence(&times), Some(6 * HOUR));
         let newest = times.last().copied();
         let c = cadence(&times);
-        assert!(!is_quiet(newest, c, newest.unwrap() + chrono::Duration::days(2)));
-        assert!(is_quiet(newest, c, newest.unwrap() + chrono::Duration::days(4)));
-        assert!(!is_quiet(newest, None, newest.unwrap() + chrono::Duration::days(40)));
+        assert!(!is_quiet(
+            newest,
+            c,
+            newest.unwrap() + chrono::Duration::days(2)
+        ));
+        assert!(is_quiet(
+            newest,
+            c,
+            newest.unwrap() + chrono::Duration::days(4)
+        ));
+        assert!(!is_quiet(
+            newest,
+            None,
+            newest.unwrap() + chrono::Duration::days(40)
+        ));
     }
 }

@@ -415,18 +415,44 @@ mod tests {
         /// Terms and ways a text may write them.
         const TERMS: &[(&str, &[&str])] = &[
             ("Xinjiang", &["Xinjiang", "XINJIANG", "xinjiang"]),
-            ("Ürümqi", &["Urumqi", "ÜRÜMQI", "U\u{308}ru\u{308}mqi", "Ürümqi"]),
-            ("railway crossing", &["railway crossing", "Railway\ncrossing", "railway-crossing", "railway \u{2014}  crossing"]),
+            (
+                "Ürümqi",
+                &["Urumqi", "ÜRÜMQI", "U\u{308}ru\u{308}mqi", "Ürümqi"],
+            ),
+            (
+                "railway crossing",
+                &[
+                    "railway crossing",
+                    "Railway\ncrossing",
+                    "railway-crossing",
+                    "railway \u{2014}  crossing",
+                ],
+            ),
             ("Синьцзян", &["Синьцзян", "СИНЬЦЗЯН"]),
             ("Қазақстанның", &["Қазақстанның", "ҚАЗАҚСТАННЫҢ"]),
             ("Семёнов", &["Семенов", "Семёнов", "Се\u{43c}е\u{308}нов"]),
-            ("O'zbekiston", &["Oʻzbekiston", "O‘zbekiston", "O’zbekiston", "O`zbekiston"]),
+            (
+                "O'zbekiston",
+                &["Oʻzbekiston", "O‘zbekiston", "O’zbekiston", "O`zbekiston"],
+            ),
             ("Alma-Ata", &["Alma Ata", "Alma-Ata", "alma\u{2013}ata"]),
             ("G20", &["G20", "g20", "Ｇ２０"]),
         ];
 
         /// Characters that end a word and survive folding.
-        const SEPARATORS: &[&str] = &[" ", "\n", ", ", ". ", " (", ") ", " \u{2014} ", "\"", "«", "»", "'s "];
+        const SEPARATORS: &[&str] = &[
+            " ",
+            "\n",
+            ", ",
+            ". ",
+            " (",
+            ") ",
+            " \u{2014} ",
+            "\"",
+            "«",
+            "»",
+            "'s ",
+        ];
 
         /// Letters and digits that would make a longer word if glued to a term.
         const GLUE: &[&str] = &["a", "Z", "7", "я", "Ж", "ң", "é", "ß", "ı"];
@@ -443,7 +469,10 @@ mod tests {
         fn hit_ranges(term: &str, text: &str) -> Vec<std::ops::Range<usize>> {
             let set = set(&[(term, TermKind::Word)]);
             let folded = fold(text);
-            set.find(&folded).iter().map(|h| folded.original_range(h.start..h.end)).collect()
+            set.find(&folded)
+                .iter()
+                .map(|h| folded.original_range(h.start..h.end))
+                .collect()
         }
 
         proptest! {

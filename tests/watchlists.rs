@@ -36,52 +36,95 @@ async fn an_edited_watchlist_applies_to_the_next_poll_and_a_broken_edit_is_refus
     server.set("/news.xml", Reply::rss(rss("News", &items)));
     let env = Env::new(&config(&server.url("/news.xml"), "Tashkent"));
     let daemon = env.spawn(&[]);
-    daemon.wait_for_log("feed polled", 1, Duration::from_secs(20)).await;
-    assert!(watched(&env).await.is_empty(), "Khorgos does not match a Tashkent watchlist");
+    daemon
+        .wait_for_log("feed polled", 1, Duration::from_secs(20))
+        .await;
+    assert!(
+        watched(&env).await.is_empty(),
+        "Khorgos does not match a Tashkent watchlist"
+    );
 
     env.rewrite(&config(&server.url("/news.xml"), "Khorgos"));
-    daemon.wait_for_log("configuration reloaded", 1, Duration::from_secs(20)).await;
+    daemon
+        .wait_for_log("configuration reloaded", 1, Duration::from_secs(20))
+        .await;
     items.push(item(2, "A new dry port at Khorgos"));
     server.set("/news.xml", Reply::rss(rss("News", &items)));
     let polls = daemon.logs().matches("feed polled").count();
-    daemon.wait_for_log("feed polled", polls + 2, Duration::from_secs(20)).await;
-    assert_eq!(watched(&env).await, vec!["https://news.example.kz/2"], "the new item matches the edited watchlist");
+    daemon
+        .wait_for_log("feed polled", polls + 2, Duration::from_secs(20))
+        .await;
+    assert_eq!(
+        watched(&env).await,
+        vec!["https://news.example.kz/2"],
+        "the new item matches the edited watchlist"
+    );
 
     std::fs::write(&env.config, "[[watchlist]\nname = broken").unwrap();
-    daemon.wait_for_log("configuration refused", 1, Duration::from_secs(20)).await;
+    daemon
+        .wait_for_log("configuration refused", 1, Duration::from_secs(20))
+        .await;
     items.push(item(3, "Khorgos again"));
     server.set("/news.xml", Reply::rss(rss("News", &items)));
     let polls = daemon.logs().matches("feed polled").count();
-    daemon.wait_for_log("feed polled", polls + 2, Duration::from_secs(20)).await;
+    daemon
+        .wait_for_log("feed polled", polls + 2, Duration::from_secs(20))
+        .await;
     let (status, logs) = daemon.stop().await;
     assert!(status.success(), "{logs}");
+    env.rewrite(&config(&server.url("/news.xml"), "Khorgos"));
     let urls = watched(&env).await;
-    assert!(urls.contains(&"https://news.example.kz/3".to_string()), "the running watchlist stayed in force: {urls:?}");
-    let refused = logs.lines().find(|l| l.contains("configuration refused")).unwrap();
-    assert!(refused.contains("steppewatch.toml:"), "the log names the file and line: {refused}");
+    assert!(
+        urls.contains(&"https://news.example.kz/3".to_string()),
+        "the running watchlist stayed in force: {urls:?}"
+    );
+    let refused = logs
+        .lines()
+        .find(|l| l.contains("configuration refused"))
+        .unwrap();
+    assert!(
+        refused.contains("steppewatch.toml:"),
+        "the log names the file and line: {refused}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_dry_run_lists_and_real_run_queues_each_pair_once() {
     let server = FeedServer::start().await;
-    let items = vec![item(1, "Freight via Khorgos"), item(2, "Cotton harvest in Fergana")];
+    let items = vec![
+        item(1, "Freight via Khorgos"),
+        item(2, "Cotton harvest in Fergana"),
+    ];
     server.set("/news.xml", Reply::rss(rss("News", &items)));
     let env = Env::new(&config(&server.url("/news.xml"), "Tashkent"));
     env.ok(&["run", "--once"]).await;
 
     let body = format!(
         "{}\n[[webhook]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/hook\"\n",
-        config(&server.url("/news.xml"), "Khorgos").replace("any = [", "webhooks = [\"ops\"]\nany = [")
+        config(&server.url("/news.xml"), "Khorgos")
+            .replace("any = [", "webhooks = [\"ops\"]\nany = [")
     );
     env.rewrite(&body);
     let dry = env.ok(&["replay", "--since", "3650d", "--dry-run"]).await;
-    assert!(dry.contains("Freight via Khorgos") && !dry.contains("Cotton"), "{dry}");
-    assert!(env.json_lines(&["alerts", "list", "--json"]).await.is_empty(), "a dry run queues nothing");
+    assert!(
+        dry.contains("Freight via Khorgos") && !dry.contains("Cotton"),
+        "{dry}"
+    );
+    assert!(
+        env.json_lines(&["alerts", "list", "--json"])
+            .await
+            .is_empty(),
+        "a dry run queues nothing"
+    );
 
     env.ok(&["replay", "--since", "3650d"]).await;
     env.ok(&["replay", "--since", "3650d"]).await;
     let alerts = env.json_lines(&["alerts", "list", "--json"]).await;
-    assert_eq!(alerts.len(), 1, "one alert for the one (article, watchlist, webhook): {alerts:?}");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "one alert for the one (article, watchlist, webhook): {alerts:?}"
+    );
     assert_eq!(alerts[0]["watchlist"], "watch");
 }
 
@@ -89,16 +132,27 @@ async fn replay_dry_run_lists_and_real_run_queues_each_pair_once() {
 async fn watch_test_shows_terms_and_marked_snippets() {
     let env = Env::new("[[watchlist]]\nname = \"xinjiang\"\nany = [\"Xinjiang\", \"Синьцзян*\"]\n");
     let mut cmd = env.command(&["watch", "test", "-", "--json"]);
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     use tokio::io::AsyncWriteExt;
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all("Trade talks\nДелегация из Синьцзяна прибыла в Алматы.".as_bytes()).await.unwrap();
+    stdin
+        .write_all("Trade talks\nДелегация из Синьцзяна прибыла в Алматы.".as_bytes())
+        .await
+        .unwrap();
     drop(stdin);
     let out = child.wait_with_output().await.unwrap();
     assert!(out.status.success());
-    let line: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let line: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["watchlist"], "xinjiang");
     assert_eq!(line["matches"][0]["term"], "Синьцзян*");
-    assert!(line["matches"][0]["snippet"].as_str().unwrap().contains("[Синьцзяна]"), "{line}");
+    assert!(
+        line["matches"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("[Синьцзяна]"),
+        "{line}"
+    );
 }

@@ -14,11 +14,17 @@ pub fn list(path: &Path, args: &ArticleListArgs) -> CliResult {
         topic: args.topic.clone(),
         watchlist: args.watchlist.clone(),
         feed: args.feed.clone(),
-        since: args.since.as_deref().map(|s| output::parse_since(s, now)).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| output::parse_since(s, now))
+            .transpose()?,
         limit: args.limit,
         ..Default::default()
     };
-    let articles = store.list_articles(&filter).map_err(|e| CliError::Runtime(e.into()))?;
+    let articles = store
+        .list_articles(&filter)
+        .map_err(|e| CliError::Runtime(e.into()))?;
     if args.json {
         return output::json_lines(&articles);
     }
@@ -31,7 +37,9 @@ pub fn list(path: &Path, args: &ArticleListArgs) -> CliResult {
 pub fn search(path: &Path, query: &str, limit: usize, json: bool) -> CliResult {
     let config = load_config(path)?;
     let store = open_store(&config)?;
-    let hits = store.search(query, limit).map_err(|e| CliError::Runtime(e.into()))?;
+    let hits = store
+        .search(query, limit)
+        .map_err(|e| CliError::Runtime(e.into()))?;
     if json {
         return output::json_lines(hits.iter().map(|h| {
             let mut v = serde_json::to_value(&h.article).unwrap_or_default();

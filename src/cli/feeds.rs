@@ -8,17 +8,24 @@ use std::path::Path;
 pub fn list(path: &Path, json: bool) -> CliResult {
     let config = load_config(path)?;
     let mut store = open_store(&config)?;
-    let rows = store.sync_feeds(&config.feeds, chrono::Utc::now()).map_err(|e| CliError::Runtime(e.into()))?;
+    let rows = store
+        .sync_feeds(&config.feeds, chrono::Utc::now())
+        .map_err(|e| CliError::Runtime(e.into()))?;
     if json {
         return output::json_lines(&rows);
     }
-    output::line(&format!("{:<28} {:<9} {:>5} {:<16} {:<16} {}", "FEED", "STATUS", "HTTP", "LAST POLL", "NEXT POLL", "ERROR"));
+    output::line(&format!(
+        "{:<28} {:<9} {:>5} {:<16} {:<16} {}",
+        "FEED", "STATUS", "HTTP", "LAST POLL", "NEXT POLL", "ERROR"
+    ));
     for r in &rows {
         output::line(&format!(
             "{:<28} {:<9} {:>5} {:<16} {:<16} {}",
             output::clip(&r.name, 28),
             r.status,
-            r.last_http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            r.last_http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
             output::when(r.last_polled),
             output::when(r.next_poll),
             r.last_error.as_deref().unwrap_or(""),
@@ -34,7 +41,10 @@ pub fn test(path: &Path, url: &str, json: bool) -> CliResult {
         Ok(config) => config.fetch,
         Err(_) => crate::config::Config::from_toml("", path)?.fetch,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(e.into()))?;
     runtime.block_on(async {
         let fetcher = Fetcher::new(&fetch).map_err(|e| CliError::Runtime(e.into()))?;
         let (feed_url, parsed) = fetch_feed_or_discover(&fetcher, url).await?;
@@ -42,26 +52,47 @@ pub fn test(path: &Path, url: &str, json: bool) -> CliResult {
     })
 }
 
-async fn fetch_parse(fetcher: &Fetcher, url: &str) -> Result<Result<ParsedFeed, (String, String)>, CliError> {
-    let outcome = fetcher.fetch(url, &Conditional::default()).await.map_err(|e| CliError::Runtime(anyhow::anyhow!("{url}: {e}")))?;
+async fn fetch_parse(
+    fetcher: &Fetcher,
+    url: &str,
+) -> Result<Result<ParsedFeed, (String, String)>, CliError> {
+    let outcome = fetcher
+        .fetch(url, &Conditional::default())
+        .await
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("{url}: {e}")))?;
     let FetchOutcome::Fetched(body) = outcome else {
-        return Err(CliError::Runtime(anyhow::anyhow!("{url}: unexpected 304 Not Modified")));
+        return Err(CliError::Runtime(anyhow::anyhow!(
+            "{url}: unexpected 304 Not Modified"
+        )));
     };
-    Ok(match crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url) {
-        Ok(parsed) => Ok(parsed),
-        Err(e) => Err((String::from_utf8_lossy(&body.body).into_owned(), format!("{e}"))),
-    })
+    Ok(
+        match crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url) {
+            Ok(parsed) => Ok(parsed),
+            Err(e) => Err((
+                String::from_utf8_lossy(&body.body).into_owned(),
+                format!("{e}"),
+            )),
+        },
+    )
 }
 
 /// The URL as a feed, else the feeds its page links to, else common feed paths.
-async fn fetch_feed_or_discover(fetcher: &Fetcher, url: &str) -> Result<(String, ParsedFeed), CliError> {
+async fn fetch_feed_or_discover(
+    fetcher: &Fetcher,
+    url: &str,
+) -> Result<(String, ParsedFeed), CliError> {
     let (page, parse_error) = match fetch_parse(fetcher, url).await? {
         Ok(parsed) => return Ok((url.to_string(), parsed)),
         Err(e) => e,
     };
     let mut candidates = crate::discover::discover_feeds(&page, url);
     if let Ok(base) = url::Url::parse(url) {
-        candidates.extend(crate::discover::COMMON_FEED_PATHS.iter().filter_map(|p| base.join(p).ok()).map(String::from));
+        candidates.extend(
+            crate::discover::COMMON_FEED_PATHS
+                .iter()
+                .filter_map(|p| base.join(p).ok())
+                .map(String::from),
+        );
     }
     for candidate in candidates {
         if let Ok(Ok(parsed)) = fetch_parse(fetcher, &candidate).await {
@@ -69,7 +100,9 @@ async fn fetch_feed_or_discover(fetcher: &Fetcher, url: &str) -> Result<(String,
             return Ok((candidate, parsed));
         }
     }
-    Err(CliError::Runtime(anyhow::anyhow!("{url}: not a feed ({parse_error}) and no feed found on the page")))
+    Err(CliError::Runtime(anyhow::anyhow!(
+        "{url}: not a feed ({parse_error}) and no feed found on the page"
+    )))
 }
 
 fn show(url: &str, parsed: &ParsedFeed, json: bool) -> CliResult {
@@ -81,9 +114,18 @@ fn show(url: &str, parsed: &ParsedFeed, json: bool) -> CliResult {
             })
         }));
     }
-    output::line(&format!("{} — {} ({} items)", url, parsed.title.as_deref().unwrap_or("untitled"), parsed.items.len()));
+    output::line(&format!(
+        "{} — {} ({} items)",
+        url,
+        parsed.title.as_deref().unwrap_or("untitled"),
+        parsed.items.len()
+    ));
     for i in &parsed.items {
-        output::line(&format!("{}  {}", output::when(i.published), output::clip(&i.title, 90)));
+        output::line(&format!(
+            "{}  {}",
+            output::when(i.published),
+            output::clip(&i.title, 90)
+        ));
         if let Some(link) = &i.url {
             output::line(&format!("                  {link}"));
         }

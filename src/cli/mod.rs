@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "steppewatch", version, about = "Watches Central Asian news feeds, tags articles and sends watchlist alerts")]
+#[command(
+    name = "steppewatch",
+    version,
+    about = "Watches Central Asian news feeds, tags articles and sends watchlist alerts"
+)]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, env = "STEPPEWATCH_CONFIG", value_name = "PATH")]
@@ -226,19 +230,26 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Search { query, limit, json } => articles::search(&path, &query, limit, json),
         Command::Tag(input) => tag::tag(&path, &input),
         Command::Watch(WatchCommand::Test(input)) => tag::watch_test(&path, &input),
-        Command::Replay { since, watchlist, dry_run, json } => {
-            replay::replay(&path, &since, watchlist.as_deref(), dry_run, json)
-        }
-        Command::Alerts(AlertsCommand::List { status, limit, json }) => {
-            alerts::list(&path, status.as_deref(), limit, json)
-        }
+        Command::Replay {
+            since,
+            watchlist,
+            dry_run,
+            json,
+        } => replay::replay(&path, &since, watchlist.as_deref(), dry_run, json),
+        Command::Alerts(AlertsCommand::List {
+            status,
+            limit,
+            json,
+        }) => alerts::list(&path, status.as_deref(), limit, json),
         Command::Alerts(AlertsCommand::Retry { id, failed }) => alerts::retry(&path, id, failed),
     }
 }
 
 /// `--config`, else `STEPPEWATCH_CONFIG` (both via clap), else the default path.
 fn config_path(given: Option<&Path>) -> PathBuf {
-    given.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+    given
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
 }
 
 /// Loads and validates the configuration, logging its warnings.

@@ -25,7 +25,8 @@ pub fn line(text: &str) {
 
 /// A time for humans: `2026-10-18 09:00` in UTC, or `-`.
 pub fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 /// RFC 3339 in UTC with a `Z`, as every JSON output writes times.
@@ -50,7 +51,8 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Cli
             "--since {value:?} is neither a duration (30d, 12h) nor a time (2026-10-01, 2026-10-01T09:00:00Z)"
         ))
     })?;
-    let back = chrono::Duration::from_std(back).map_err(|_| CliError::Usage(format!("--since {value:?} is too far back")))?;
+    let back = chrono::Duration::from_std(back)
+        .map_err(|_| CliError::Usage(format!("--since {value:?} is too far back")))?;
     Ok(now - back)
 }
 

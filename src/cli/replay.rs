@@ -4,12 +4,21 @@ use super::{CliError, CliResult, open_store, output};
 use crate::engine::Engine;
 use std::path::Path;
 
-pub fn replay(path: &Path, since: &str, watchlist: Option<&str>, dry_run: bool, json: bool) -> CliResult {
+pub fn replay(
+    path: &Path,
+    since: &str,
+    watchlist: Option<&str>,
+    dry_run: bool,
+    json: bool,
+) -> CliResult {
     let engine = Engine::load(path)?;
     if let Some(w) = watchlist
         && !engine.config.watchlists.iter().any(|c| c.name == w)
     {
-        return Err(CliError::Usage(format!("no watchlist named {w:?} in {}", path.display())));
+        return Err(CliError::Usage(format!(
+            "no watchlist named {w:?} in {}",
+            path.display()
+        )));
     }
     let since = output::parse_since(since, chrono::Utc::now())?;
     let mut store = open_store(&engine.config)?;
@@ -19,7 +28,12 @@ pub fn replay(path: &Path, since: &str, watchlist: Option<&str>, dry_run: bool, 
         return output::json_lines(&report.matches);
     }
     for m in &report.matches {
-        output::line(&format!("{:>6}  {:<18} {}", m.article_id, m.watchlist, output::clip(&m.title, 80)));
+        output::line(&format!(
+            "{:>6}  {:<18} {}",
+            m.article_id,
+            m.watchlist,
+            output::clip(&m.title, 80)
+        ));
     }
     let verb = if dry_run { "would match" } else { "matched" };
     output::line(&format!(

@@ -22,14 +22,23 @@ impl Input {
         } else {
             std::fs::read_to_string(file).map(|t| text = t)
         };
-        read.map_err(|e| CliError::Runtime(anyhow::anyhow!("unable to read {}: {e}", file.display())))?;
+        read.map_err(|e| {
+            CliError::Runtime(anyhow::anyhow!("unable to read {}: {e}", file.display()))
+        })?;
         let text = text.trim_start();
         let (title, body) = text.split_once('\n').unwrap_or((text, ""));
-        Ok(Input { title: title.trim().to_string(), body: body.trim().to_string() })
+        Ok(Input {
+            title: title.trim().to_string(),
+            body: body.trim().to_string(),
+        })
     }
 
     fn text(&self) -> ArticleText<'_> {
-        ArticleText { title: &self.title, summary: "", body: &self.body }
+        ArticleText {
+            title: &self.title,
+            summary: "",
+            body: &self.body,
+        }
     }
 }
 
@@ -53,7 +62,12 @@ pub fn watch_test(path: &Path, input: &TextInput) -> CliResult {
     if input.json {
         return output::json_lines(&matches);
     }
-    output::line(&format!("tags: {} | {} | {}", tags.countries.join(","), tags.regions.join(","), tags.topics.join(",")));
+    output::line(&format!(
+        "tags: {} | {} | {}",
+        tags.countries.join(","),
+        tags.regions.join(","),
+        tags.topics.join(",")
+    ));
     if matches.is_empty() {
         output::line("no watchlist matches");
     }

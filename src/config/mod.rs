@@ -280,7 +280,10 @@ impl Config {
     /// Every problem found, each naming the file and line.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            problems: vec![format!("{}: unable to read configuration: {e}", path.display())],
+            problems: vec![format!(
+                "{}: unable to read configuration: {e}",
+                path.display()
+            )],
         })?;
         Config::from_toml(&text, path)
     }

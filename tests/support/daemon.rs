@@ -77,7 +77,8 @@ impl Env {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config").arg(&self.config).args(args);
-        cmd.env("RUST_LOG", "steppewatch=debug,info").env_remove("STEPPEWATCH_CONFIG");
+        cmd.env("RUST_LOG", "steppewatch=debug,info")
+            .env_remove("STEPPEWATCH_CONFIG");
         cmd.stdin(Stdio::null()).kill_on_drop(true);
         cmd
     }
@@ -86,7 +87,11 @@ impl Env {
     pub async fn run(&self, args: &[&str]) -> Output {
         let out = self.command(args).output().await.expect("run steppewatch");
         if std::env::var_os("STEPPEWATCH_TEST_VERBOSE").is_some() {
-            eprintln!("$ steppewatch {}\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "$ steppewatch {}\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         out
     }
@@ -115,17 +120,28 @@ impl Env {
 
     /// Starts `steppewatch run` in the background.
     pub fn spawn(&self, extra: &[&str]) -> Daemon {
-        let log = self.dir.path().join(format!("daemon-{}.log", rand_suffix()));
+        let log = self
+            .dir
+            .path()
+            .join(format!("daemon-{}.log", rand_suffix()));
         let file = std::fs::File::create(&log).expect("log file");
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
-        let child = self.command(&args).stdout(Stdio::null()).stderr(file).spawn().expect("spawn daemon");
+        let child = self
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn daemon");
         Daemon { child, log }
     }
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 pub struct Daemon {
@@ -139,7 +155,11 @@ impl Daemon {
     }
 
     pub fn signal(&self, sig: &str) {
-        let status = std::process::Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
         assert!(status.success(), "kill -{sig} failed");
     }
 
@@ -156,7 +176,10 @@ impl Daemon {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("log never showed {needle:?} x{count} within {limit:?}:\n{}", self.logs());
+        panic!(
+            "log never showed {needle:?} x{count} within {limit:?}:\n{}",
+            self.logs()
+        );
     }
 
     /// Sends SIGTERM and waits for the exit status.

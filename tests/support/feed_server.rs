@@ -15,20 +15,32 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum Reply {
     /// Status, headers and body.
-    Body { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    Body {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
     /// Never answer (the client times out).
     Stall,
 }
 
 impl Reply {
     pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
-        Reply::Body { status: 200, headers: vec![("content-type".into(), content_type.into())], body: body.into() }
+        Reply::Body {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
     }
     pub fn rss(body: impl Into<Vec<u8>>) -> Reply {
         Reply::ok("application/rss+xml; charset=utf-8", body)
     }
     pub fn status(status: u16) -> Reply {
-        Reply::Body { status, headers: vec![], body: b"error".to_vec() }
+        Reply::Body {
+            status,
+            headers: vec![],
+            body: b"error".to_vec(),
+        }
     }
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
         if let Reply::Body { headers, .. } = &mut self {
@@ -56,7 +68,9 @@ impl FeedServer {
     pub async fn start() -> FeedServer {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = Router::new().fallback(serve).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind feed server");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind feed server");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
         FeedServer { addr, inner }
@@ -68,11 +82,21 @@ impl FeedServer {
     }
 
     pub fn set(&self, path: &str, reply: Reply) {
-        self.inner.lock().unwrap().replies.insert(path.to_string(), reply);
+        self.inner
+            .lock()
+            .unwrap()
+            .replies
+            .insert(path.to_string(), reply);
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.inner.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+        self.inner
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn last_headers(&self, path: &str) -> Option<HeaderMap> {
@@ -85,16 +109,25 @@ async fn serve(State(inner): State<Arc<Mutex<Inner>>>, req: Request) -> Response
     let reply = {
         let mut inner = inner.lock().unwrap();
         *inner.hits.entry(path.clone()).or_default() += 1;
-        inner.last_headers.insert(path.clone(), req.headers().clone());
+        inner
+            .last_headers
+            .insert(path.clone(), req.headers().clone());
         inner.replies.get(&path).cloned()
     };
     match reply {
-        None => Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap(),
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("not found"))
+            .unwrap(),
         Some(Reply::Stall) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Response::new(Body::empty())
         }
-        Some(Reply::Body { status, headers, body }) => {
+        Some(Reply::Body {
+            status,
+            headers,
+            body,
+        }) => {
             let mut b = Response::builder().status(status);
             for (k, v) in headers {
                 b = b.header(k, v);

@@ -14,16 +14,23 @@ pub struct TestItem {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn rfc2822(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).map(|d| d.to_rfc2822()).unwrap_or_default()
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|d| d.to_rfc2822())
+        .unwrap_or_default()
 }
 
 /// Body paragraphs (split by blank lines) as HTML.
 fn html_paragraphs(body: &str) -> String {
-    body.split("\n\n").map(|p| format!("<p>{}</p>", esc(p.trim()))).collect()
+    body.split("\n\n")
+        .map(|p| format!("<p>{}</p>", esc(p.trim())))
+        .collect()
 }
 
 pub fn rss(title: &str, items: &[TestItem]) -> String {
@@ -43,7 +50,10 @@ pub fn rss(title: &str, items: &[TestItem]) -> String {
         s.push_str(&format!("<pubDate>{}</pubDate>", rfc2822(&i.published)));
         s.push_str(&format!("<description>{}</description>", esc(&i.summary)));
         if !i.body.is_empty() {
-            s.push_str(&format!("<content:encoded><![CDATA[{}]]></content:encoded>", html_paragraphs(&i.body)));
+            s.push_str(&format!(
+                "<content:encoded><![CDATA[{}]]></content:encoded>",
+                html_paragraphs(&i.body)
+            ));
         }
         s.push_str("</item>\n");
     }
@@ -60,13 +70,22 @@ pub fn atom(title: &str, items: &[TestItem]) -> String {
     for i in items {
         s.push_str("<entry>");
         s.push_str(&format!("<title>{}</title>", esc(&i.title)));
-        s.push_str(&format!("<id>{}</id>", esc(i.guid.as_deref().unwrap_or("urn:missing"))));
+        s.push_str(&format!(
+            "<id>{}</id>",
+            esc(i.guid.as_deref().unwrap_or("urn:missing"))
+        ));
         if let Some(l) = &i.link {
             s.push_str(&format!("<link rel=\"alternate\" href=\"{}\"/>", esc(l)));
         }
-        s.push_str(&format!("<updated>{}</updated><published>{}</published>", i.published, i.published));
+        s.push_str(&format!(
+            "<updated>{}</updated><published>{}</published>",
+            i.published, i.published
+        ));
         s.push_str(&format!("<summary>{}</summary>", esc(&i.summary)));
-        s.push_str(&format!("<content type=\"html\">{}</content>", esc(&html_paragraphs(&i.body))));
+        s.push_str(&format!(
+            "<content type=\"html\">{}</content>",
+            esc(&html_paragraphs(&i.body))
+        ));
         s.push_str("</entry>\n");
     }
     s.push_str("</feed>\n");

@@ -8,13 +8,17 @@ pub mod feed_server;
 pub mod feeds;
 pub mod webhook_peer;
 
+#[allow(unused_imports)]
 pub use daemon::{Daemon, Env};
 pub use feed_server::{FeedServer, Reply};
+#[allow(unused_imports)]
 pub use webhook_peer::WebhookPeer;
 
 /// Path of a file under tests/fixtures.
 pub fn fixture(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// Contents of a file under tests/fixtures.

@@ -21,7 +21,10 @@ impl Received {
         serde_json::from_slice(&self.body).expect("webhook body is JSON")
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 }
 
@@ -42,7 +45,9 @@ impl WebhookPeer {
     pub async fn start() -> WebhookPeer {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = Router::new().fallback(receive).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind webhook peer");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind webhook peer");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
         WebhookPeer { addr, inner }
@@ -62,9 +67,18 @@ impl WebhookPeer {
     }
 }
 
-async fn receive(State(inner): State<Arc<Mutex<Inner>>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let mut inner = inner.lock().unwrap();
-    inner.received.push(Received { path: uri.path().to_string(), headers, body });
+    inner.received.push(Received {
+        path: uri.path().to_string(),
+        headers,
+        body,
+    });
     let status = inner.script.pop_front().unwrap_or(200);
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }
