@@ -89,6 +89,8 @@ pub struct Fetch {
     pub user_agent: String,
     /// Redirects followed per request before giving up.
     pub max_redirects: usize,
+    /// Addresses allowed even with `allow_private = false` (an intranet feed server).
+    pub allow_addrs: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]

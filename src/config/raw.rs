@@ -76,6 +76,8 @@ pub struct RawFetch {
     pub allow_private: Option<bool>,
     pub user_agent: Option<Str>,
     pub max_redirects: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub allow_addrs: Vec<Str>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -172,7 +172,7 @@ impl Checker<'_> {
         let alerts = self.alerts(raw.alerts);
         let topics = self.topics(raw.topics);
         let feeds = self.feeds(raw.feeds);
-        let webhooks = self.webhooks(raw.webhooks);
+        let webhooks = self.webhooks(raw.webhooks, &fetch);
         let watchlists = self.watchlists(raw.watchlists, &feeds, &webhooks, &topics);
         self.check_health_webhooks(&alerts, &webhooks);
         let alerts = Alerts {
@@ -471,7 +471,15 @@ impl Checker<'_> {
             None => default_user_agent(),
         };
         let allow_private = raw.allow_private.unwrap_or(false);
+        let mut allow_addrs = Vec::new();
+        for addr in &raw.allow_addrs {
+            match addr.get_ref().parse::<std::net::IpAddr>() {
+                Ok(ip) => allow_addrs.push(ip),
+                Err(_) => self.error(addr.span(), format!("allow_addrs: {:?} is not an IP address", addr.get_ref())),
+            }
+        }
         Fetch {
+            allow_addrs,
             timeout,
             connect_timeout,
             max_body,
@@ -669,7 +677,7 @@ impl Checker<'_> {
         }
     }
 
-    fn webhooks(&mut self, raw: Vec<Spanned<RawWebhook>>) -> Vec<WebhookConfig> {
+    fn webhooks(&mut self, raw: Vec<Spanned<RawWebhook>>, fetch: &Fetch) -> Vec<WebhookConfig> {
         let mut names = HashSet::new();
         let mut webhooks = Vec::with_capacity(raw.len());
         for hook in raw {
@@ -679,6 +687,21 @@ impl Checker<'_> {
                 self.unique("webhook", &mut names, &hook.name);
             }
             let url = self.http_url("webhook url", &hook.url);
+            // IP literals never reach the fetcher's guarded resolver, so a
+            // webhook on one is judged here, once, where the line can be named.
+            if let Some(ip) = url.as_deref().and_then(literal_ip)
+                && !fetch.allow_private
+                && !crate::fetcher::is_public_ip(ip)
+                && !fetch.allow_addrs.contains(&ip)
+            {
+                self.error(
+                    hook.url.span(),
+                    format!(
+                        "webhook url `{}` points at a private address; set [fetch] allow_private = true to allow it",
+                        hook.url.get_ref()
+                    ),
+                );
+            }
             let format = match &hook.format {
                 None => WebhookFormat::Json,
                 Some(f) => WebhookFormat::from_name(f.get_ref()).unwrap_or_else(|| {
@@ -1328,5 +1351,15 @@ webhooks = ["ops"]
             config.watchlists.iter().all(|w| w.webhooks.is_empty()),
             "the shipped config must alert nowhere"
         );
+    }
+}
+
+/// The host of `url` when it is an IP literal (the url crate has already
+/// normalised numeric spellings such as `127.1` or `0x7f.1`).
+fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
     }
 }

@@ -222,7 +222,7 @@ impl Fetcher {
         FetcherBuilder {
             cfg: cfg.clone(),
             max_redirects: cfg.max_redirects,
-            allowed: Vec::new(),
+            allowed: cfg.allow_addrs.clone(),
         }
     }
 

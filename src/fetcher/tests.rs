@@ -25,6 +25,7 @@ fn cfg(allow_private: bool) -> config::Fetch {
         allow_private,
         user_agent: String::new(),
         max_redirects: 5,
+        allow_addrs: Vec::new(),
     }
 }
 

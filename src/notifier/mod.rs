@@ -102,20 +102,15 @@ pub enum NotifyError {
 /// # Errors
 /// The TLS backend cannot be set up.
 pub fn client(cfg: &Config) -> Result<reqwest::Client, NotifyError> {
-    build_client(cfg.fetch.connect_timeout, &cfg.fetch.user_agent)
+    build_client(&cfg.fetch)
 }
 
-fn build_client(
-    connect_timeout: Duration,
-    user_agent: &str,
-) -> Result<reqwest::Client, NotifyError> {
-    // reqwest is built without a default crypto provider; installing one twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // TODO(fetch guard): with allow_private = false, use the fetcher's guarded
-    // connector so webhook URLs on private addresses are refused at connect time.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
+/// The same address guard as feeds: with `allow_private = false` a webhook on a
+/// loopback or private address is refused by the resolver (names) and by
+/// `check_url` before each send (IP literals, which skip the resolver).
+fn build_client(fetch: &crate::config::Fetch) -> Result<reqwest::Client, NotifyError> {
+    let (connect_timeout, user_agent) = (fetch.connect_timeout, &fetch.user_agent);
+    let client = crate::fetcher::guarded_client_builder(fetch.allow_private, &fetch.allow_addrs)
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(connect_timeout)
         .user_agent(user_agent)

@@ -99,7 +99,13 @@ impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("alerts.db")).unwrap();
-        let client = build_client(Duration::from_secs(5), "steppewatch-test").unwrap();
+        let fetch = crate::config::Config::from_toml(
+            "[fetch]\nallow_private = true\n",
+            std::path::Path::new("test.toml"),
+        )
+        .unwrap()
+        .fetch;
+        let client = build_client(&fetch).unwrap();
         Fixture {
             _dir: dir,
             store: Arc::new(Mutex::new(store)),
