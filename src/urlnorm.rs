@@ -90,7 +90,11 @@ fn is_tracking(piece: &str) -> bool {
 /// some CMS templates declare the home page canonical on every article, and
 /// trusting that would fold a whole site into one article.
 pub fn canonical_from_html(html: &str, page_url: &str) -> Option<String> {
-    let doc = Html::parse_document(html);
+    canonical_from_doc(&Html::parse_document(html), page_url)
+}
+
+/// [`canonical_from_html`] for a document that is already parsed.
+pub(crate) fn canonical_from_doc(doc: &Html, page_url: &str) -> Option<String> {
     let links = Selector::parse("link[rel][href]").expect("static selector");
     let href = doc
         .select(&links)

@@ -260,7 +260,7 @@ pub fn extract_article(html: &str, page_url: &str) -> Result<Extracted, ExtractE
         text,
         html: sanitize_html_with_base(&raw_html, page_url),
         title: title(&doc),
-        canonical: urlnorm::canonical_from_html(html, page_url),
+        canonical: urlnorm::canonical_from_doc(&doc, page_url),
         published: published(&doc),
     })
 }
@@ -467,13 +467,16 @@ fn is_dropped(el: ElementRef<'_>, total: usize) -> bool {
     is_link_list(el.value().name(), stats)
 }
 
-/// A container that is mostly links (related-news lists, tag clouds, pagers).
+/// A block that is mostly links (related-news lists, tag clouds, pagers, the
+/// link column of a table layout). A paragraph must be almost all link: one
+/// that merely cites a few sources is article text.
 fn is_link_list(tag: &str, stats: TextStats) -> bool {
-    matches!(
-        tag,
-        "div" | "section" | "ul" | "ol" | "table" | "dl" | "span" | "nav"
-    ) && stats.chars > 0
-        && stats.link_density() > 0.5
+    let limit = match tag {
+        "div" | "section" | "ul" | "ol" | "li" | "table" | "td" | "dl" | "span" | "nav" => 0.5,
+        "p" => 0.8,
+        _ => return false,
+    };
+    stats.chars > 0 && stats.link_density() > limit
 }
 
 /// Whether the element's text begins with a "read also"/share/comments marker,
@@ -581,12 +584,12 @@ fn write_html(root: NodeRef<'_, Node>, drop: &dyn Fn(ElementRef<'_>) -> bool, ou
             },
             Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
             Edge::Close(node) if skipping.is_none() => {
-                if let Node::Element(e) = node.value() {
-                    if !VOID_TAGS.contains(&e.name()) {
-                        out.push_str("</");
-                        out.push_str(e.name());
-                        out.push('>');
-                    }
+                if let Node::Element(e) = node.value()
+                    && !VOID_TAGS.contains(&e.name())
+                {
+                    out.push_str("</");
+                    out.push_str(e.name());
+                    out.push('>');
                 }
             }
             _ => {}
@@ -903,6 +906,38 @@ mod tests {
             "{}",
             got.html
         );
+    }
+
+    #[test]
+    fn table_layout_without_class_hints() {
+        let html = r#"<html><head><title>Osh news</title></head><body>
+            <table><tr><td><a href="/">Home</a> | <a href="/news">News</a> | <a href="/about">About the agency and its history</a></td></tr></table>
+            <table><tr>
+            <td width="200"><a href="/1">Short link one to another news story</a><br><a href="/2">Short link two to another news story</a></td>
+            <td><b>Osh, 12 March.</b> The city council of Osh approved a plan to rebuild the central bazaar, which burned down last winter, officials said on Tuesday.<br><br>
+            The new bazaar will have 2,000 trading places, a covered parking lot and a fire station, financed from the city budget and private investors.<br><br>
+            Traders, who have worked in temporary tents since the fire, welcomed the decision but asked the council to keep rents at the old level.</td>
+            </tr></table>
+            <div>Copyright 2024 Osh news agency. All rights reserved.</div></body></html>"#;
+        let got = extract_article(html, "http://osh.kg/news/1").unwrap();
+        assert!(
+            got.text
+                .starts_with("Osh, 12 March. The city council of Osh approved"),
+            "{}",
+            got.text
+        );
+        assert!(
+            got.text.ends_with("keep rents at the old level."),
+            "{}",
+            got.text
+        );
+        assert!(
+            got.text.contains("private investors.\n\nTraders,"),
+            "{}",
+            got.text
+        );
+        assert!(!got.text.contains("Short link"), "{}", got.text);
+        assert!(!got.text.contains("Copyright"), "{}", got.text);
     }
 
     #[test]

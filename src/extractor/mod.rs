@@ -79,13 +79,11 @@ const TEASER_ENDINGS: &[&str] = &[
     "читать далее",
     "читать дальше",
     "читать полностью",
-    "далее",
     "толығырақ",
     "батафсил",
     "batafsil",
     "толугураак",
     "阅读全文",
-    "详细",
 ];
 
 /// Plain text of an HTML fragment: tags dropped, block elements become line

@@ -11,28 +11,42 @@ use crate::urlnorm;
 
 /// CSS selectors that find news items on a list page. `link`, `title`, `date`
 /// and `summary` are matched inside each `item` element (or by the item
-/// element itself, when it matches).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// element itself, when it matches). A selector left out falls back to a
+/// guess that fits common CMS markup (the `GUESSED_*` constants); `summary`
+/// has no guess.
+///
+/// The fields mirror `[feed.selectors]` in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HtmlSelectors {
     /// One element per news item, e.g. `.news-list .item`.
-    pub item: String,
+    pub item: Option<String>,
     /// The element whose `href` is the article's address, e.g. `a.title`.
-    pub link: String,
+    pub link: Option<String>,
     /// The element whose text is the headline; the link's text when it matches nothing.
-    pub title: String,
+    pub title: Option<String>,
     /// The element holding the date: its `datetime`/`content` attribute, else its text.
     pub date: Option<String>,
     /// The element whose text is the teaser.
     pub summary: Option<String>,
 }
 
+/// Item elements when no `item` selector is given: HTML5 articles and the
+/// class names news CMSs (WordPress themes, 1C-Bitrix, DLE) give list entries.
+pub const GUESSED_ITEM: &str =
+    "article, .news-item, .news__item, .news-list__item, .news-list-item, .post, .item";
+/// The article link when no `link` selector is given: the item's first link.
+pub const GUESSED_LINK: &str = "a[href]";
+/// The headline when no `title` selector is given; the link's text otherwise.
+pub const GUESSED_TITLE: &str = "h1, h2, h3, h4, h5, .title";
+/// The date when no `date` selector is given.
+pub const GUESSED_DATE: &str = "time, [itemprop=datePublished], .date, [class*=date]";
+
 /// The selectors, compiled.
 struct Compiled {
     item: Selector,
     link: Selector,
     title: Selector,
-    date: Option<Selector>,
+    date: Selector,
     summary: Option<Selector>,
 }
 
@@ -54,15 +68,14 @@ impl HtmlSelectors {
                 reason: e.to_string(),
             })
         };
+        let or = |given: &Option<String>, guess: &'static str| {
+            given.as_deref().unwrap_or(guess).to_string()
+        };
         Ok(Compiled {
-            item: compile("item", &self.item)?,
-            link: compile("link", &self.link)?,
-            title: compile("title", &self.title)?,
-            date: self
-                .date
-                .as_deref()
-                .map(|s| compile("date", s))
-                .transpose()?,
+            item: compile("item", &or(&self.item, GUESSED_ITEM))?,
+            link: compile("link", &or(&self.link, GUESSED_LINK))?,
+            title: compile("title", &or(&self.title, GUESSED_TITLE))?,
+            date: compile("date", &or(&self.date, GUESSED_DATE))?,
             summary: self
                 .summary
                 .as_deref()
@@ -126,11 +139,7 @@ fn list_item(el: ElementRef<'_>, sels: &Compiled, page_url: &str) -> Option<Item
         .and_then(|s| find(el, s))
         .map(element_text)
         .unwrap_or_default();
-    let published = sels
-        .date
-        .as_ref()
-        .and_then(|s| find(el, s))
-        .and_then(date_of);
+    let published = find(el, &sels.date).and_then(date_of);
     Some(Item {
         identity: identity(None, url.as_deref(), &title, &summary),
         guid: None,
@@ -178,9 +187,9 @@ mod tests {
 
     fn selectors() -> HtmlSelectors {
         HtmlSelectors {
-            item: ".news-list .news-item".into(),
-            link: "a.news-item__title".into(),
-            title: "a.news-item__title".into(),
+            item: Some(".news-list .news-item".into()),
+            link: Some("a.news-item__title".into()),
+            title: Some("a.news-item__title".into()),
             date: Some(".news-item__date".into()),
             summary: Some(".news-item__lead".into()),
         }
@@ -241,12 +250,32 @@ mod tests {
     }
 
     #[test]
+    fn guessed_selectors_fit_common_markup() {
+        let feed =
+            parse_html_list(PAGE, "https://mfa.tj/ru/news/", &HtmlSelectors::default()).unwrap();
+        let guessed: Vec<_> = feed
+            .items
+            .iter()
+            .map(|i| (i.url.clone(), i.title.clone(), i.published))
+            .collect();
+        let given = parse_html_list(PAGE, "https://mfa.tj/ru/news/", &selectors()).unwrap();
+        let expected: Vec<_> = given
+            .items
+            .iter()
+            .map(|i| (i.url.clone(), i.title.clone(), i.published))
+            .collect();
+        assert_eq!(guessed, expected);
+        assert!(
+            feed.items.iter().all(|i| i.summary.is_empty()),
+            "summary has no guess"
+        );
+    }
+
+    #[test]
     fn item_that_is_the_link_itself() {
         let html = r#"<ul><li><a class="n" href="/a">First story about Osh</a></li><li><a class="n" href="/b">Second story</a></li></ul>"#;
         let sel = HtmlSelectors {
-            item: "a.n".into(),
-            link: "a".into(),
-            title: "a".into(),
+            item: Some("a.n".into()),
             ..Default::default()
         };
         let feed = parse_html_list(html, "https://24.kg/", &sel).unwrap();
@@ -258,9 +287,8 @@ mod tests {
     #[test]
     fn invalid_selector_is_reported() {
         let sel = HtmlSelectors {
-            item: ".ok".into(),
-            link: "a[".into(),
-            title: "a".into(),
+            item: Some(".ok".into()),
+            link: Some("a[".into()),
             ..Default::default()
         };
         let err = sel.check().unwrap_err();
