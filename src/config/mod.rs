@@ -152,16 +152,7 @@ pub enum FeedKind {
 }
 
 /// CSS selectors for `kind = "html"`; `None` fields fall back to the scraper's guesses.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct HtmlSelectors {
-    /// One element per item.
-    pub item: Option<String>,
-    /// Inside an item: the element whose `href` is the article link.
-    pub link: Option<String>,
-    pub title: Option<String>,
-    pub date: Option<String>,
-    pub summary: Option<String>,
-}
+pub use crate::parser::HtmlSelectors;
 
 /// Whether a watchlist alerts once per article or once per story (the same story
 /// republished by several outlets).
