@@ -90,6 +90,7 @@ pub async fn run(
     }
     tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
     tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
+    tracker.spawn(retention(shared.clone(), shutdown.clone()));
     shutdown.cancelled().await;
     info!("shutting down");
     tracker.close();
@@ -272,6 +273,39 @@ async fn reload_on_sighup(shared: Arc<Shared>, shutdown: CancellationToken) {
                     shared.reschedule.notify_one();
                 }
             }
+        }
+    }
+}
+
+/// How often old articles are pruned when `[storage] keep` is set.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Articles deleted per transaction while pruning, so a poll waits at most
+/// for one small batch.
+const PRUNE_BATCH: usize = 500;
+
+/// Prunes articles older than `[storage] keep`, at start and then hourly.
+async fn retention(shared: Arc<Shared>, shutdown: CancellationToken) {
+    loop {
+        let keep = shared.engine.borrow().config.storage.keep;
+        if let Some(keep) = keep.and_then(|k| chrono::Duration::from_std(k).ok()) {
+            let store = shared.poll.store.clone();
+            let pruned = tokio::task::spawn_blocking(move || {
+                let now = Utc::now();
+                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                store.prune(now - keep, now, PRUNE_BATCH)
+            })
+            .await;
+            match pruned {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => info!(articles = n, "old articles pruned"),
+                Ok(Err(e)) => warn!(error = %e, "pruning failed; will retry"),
+                Err(e) => warn!(error = %e, "pruning task failed; will retry"),
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
         }
     }
 }

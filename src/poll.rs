@@ -2,7 +2,7 @@
 //!
 //! `fetch -> parse -> extract -> tag -> store.ingest[insert -> match -> outbox] -> record -> wake notifier`
 
-use crate::config::FeedConfig;
+use crate::config::{FeedConfig, FeedKind};
 use crate::engine::Engine;
 use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
 use crate::matcher::Context;
@@ -36,6 +36,20 @@ pub struct PollSummary {
     pub error: Option<String>,
 }
 
+/// Most article pages fetched in one poll: the first poll of a teaser-only
+/// feed fetches one page per item, and a feed of hundreds of items must not
+/// turn into hundreds of requests to one small server at once.
+pub const MAX_PAGES_PER_POLL: usize = 60;
+
+/// What the network and parsing stages produced for one poll.
+enum Fetch {
+    NotModified(Option<Duration>),
+    Parsed(Box<Fetched>, ParsedFeed),
+    /// The fetch or the parse failed.
+    Failed(FetchError),
+    Unparsable(String),
+}
+
 /// Polls one feed and records the outcome; never returns an error, because a
 /// feed's failure ends that feed's poll only.
 #[tracing::instrument(skip_all, fields(feed = %feed.name))]
@@ -46,11 +60,7 @@ pub async fn poll_feed(
     cfg: FeedConfig,
 ) -> PollSummary {
     let started = std::time::Instant::now();
-    let conditional = Conditional {
-        etag: feed.etag.clone(),
-        last_modified: feed.last_modified.clone(),
-    };
-    let fetched = ctx.fetcher.fetch(&feed.current_url, &conditional).await;
+    let fetched = fetch_and_parse(ctx, &feed, &cfg).await;
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
@@ -79,27 +89,145 @@ pub async fn poll_feed(
     summary
 }
 
-/// Everything after the network: parse, process, store, record. Runs on a
-/// blocking thread with the store locked.
+/// Fetch, parse, and complete teasers with their article pages.
+async fn fetch_and_parse(ctx: &PollContext, feed: &FeedRow, cfg: &FeedConfig) -> Fetch {
+    let conditional = Conditional {
+        etag: feed.etag.clone(),
+        last_modified: feed.last_modified.clone(),
+    };
+    let body = match ctx.fetcher.fetch(&feed.current_url, &conditional).await {
+        Ok(FetchOutcome::NotModified { max_age }) => return Fetch::NotModified(max_age),
+        Ok(FetchOutcome::Fetched(body)) => body,
+        Err(e) => return Fetch::Failed(e),
+    };
+    let (body, parsed) = {
+        let cfg = cfg.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let parsed = parse(&cfg, &body);
+            (body, parsed)
+        })
+        .await;
+        match parsed {
+            Ok((body, Ok(parsed))) => (body, parsed),
+            Ok((_, Err(e))) => return Fetch::Unparsable(e),
+            Err(e) => return Fetch::Unparsable(format!("parser failed: {e}")),
+        }
+    };
+    let parsed = complete_text(ctx, feed, cfg, parsed).await;
+    Fetch::Parsed(Box::new(body), parsed)
+}
+
+/// Bytes to items: a feed document, or a news list page with CSS selectors.
+fn parse(cfg: &FeedConfig, body: &Fetched) -> Result<ParsedFeed, String> {
+    let result = match cfg.kind {
+        FeedKind::Feed => {
+            crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
+        }
+        FeedKind::Html => {
+            let html = String::from_utf8_lossy(&body.body);
+            let selectors = cfg.selectors.clone().unwrap_or_default();
+            crate::parser::parse_html_list(&html, &body.final_url, &selectors)
+        }
+    };
+    result.map_err(|e| format!("unable to parse feed: {e}"))
+}
+
+/// Replaces the text of new items that are teasers (or of every new item when
+/// the feed says `full_text = true`) with the main text of their article page.
+/// A page that cannot be fetched or extracted keeps the feed's text.
+async fn complete_text(
+    ctx: &PollContext,
+    feed: &FeedRow,
+    cfg: &FeedConfig,
+    mut parsed: ParsedFeed,
+) -> ParsedFeed {
+    let wanted: Vec<usize> = parsed
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.url.is_some())
+        .filter(|(_, i)| cfg.full_text || crate::extractor::is_teaser(&i.summary, &i.body))
+        .map(|(n, _)| n)
+        .collect();
+    if wanted.is_empty() {
+        return parsed;
+    }
+    let known = {
+        let store = ctx.store.clone();
+        let feed_id = feed.id;
+        let ids: Vec<String> = wanted
+            .iter()
+            .map(|&n| parsed.items[n].identity.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let store = store.lock().unwrap_or_else(|p| p.into_inner());
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            store.known_identities(feed_id, &refs).unwrap_or_default()
+        })
+        .await
+        .unwrap_or_default()
+    };
+    let fresh: Vec<usize> = wanted
+        .into_iter()
+        .filter(|&n| !known.contains(&parsed.items[n].identity))
+        .take(MAX_PAGES_PER_POLL)
+        .collect();
+    // The fetcher's per-host limit keeps this polite; join them all at once.
+    let pages = futures_util::future::join_all(fresh.iter().map(|&n| {
+        let url = parsed.items[n].url.clone().unwrap_or_default();
+        async move { (n, ctx.fetcher.fetch_page(&url).await) }
+    }))
+    .await;
+    for (n, page) in pages {
+        let item = &mut parsed.items[n];
+        match page {
+            Ok(page) => apply_page(item, &page),
+            Err(e) => {
+                warn!(url = item.url.as_deref().unwrap_or(""), error = %e, "article page not fetched; keeping the feed's text")
+            }
+        }
+    }
+    parsed
+}
+
+/// The page's main text replaces the item's body; its canonical link wins.
+fn apply_page(item: &mut Item, page: &Fetched) {
+    let html = String::from_utf8_lossy(&page.body);
+    match crate::extractor::extract_article(&html, &page.final_url) {
+        Ok(extracted) => {
+            if extracted.text.len() > item.body.len() {
+                item.body = extracted.text;
+                item.body_html = Some(extracted.html);
+            }
+            if let Some(canonical) = extracted.canonical {
+                item.url = Some(canonical);
+            }
+        }
+        Err(e) => {
+            warn!(url = %page.final_url, error = %e, "no article text extracted; keeping the feed's text")
+        }
+    }
+}
+
+/// Everything after the network: process, store, record. Runs on a blocking
+/// thread with the store locked.
 fn settle(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
     cfg: &FeedConfig,
-    fetched: Result<FetchOutcome, FetchError>,
+    fetched: Fetch,
     now: DateTime<Utc>,
 ) -> PollSummary {
     let plan = plan(engine, cfg);
     let (record, summary) = match fetched {
-        Ok(FetchOutcome::NotModified { max_age }) => (
-            not_modified(feed, &plan, max_age, now),
-            PollSummary::default(),
-        ),
-        Ok(FetchOutcome::Fetched(body)) => match ingest(store, engine, feed, &body, now) {
-            Ok((parsed, summary)) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
+        Fetch::NotModified(max_age) => (not_modified(&plan, max_age, now), PollSummary::default()),
+        Fetch::Parsed(body, parsed) => match ingest(store, engine, feed, &parsed, now) {
+            Ok(summary) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
             Err(error) => failure(feed, &plan, None, None, error, now),
         },
-        Err(e) => {
+        Fetch::Unparsable(error) => failure(feed, &plan, None, None, error, now),
+        Fetch::Failed(e) => {
             let (status, retry) = match &e {
                 FetchError::Status { code, retry_after } => (Some(*code), *retry_after),
                 FetchError::Gone => (Some(410), None),
@@ -116,20 +244,66 @@ fn settle(
     if let Err(e) = store.record_fetch(feed.id, &record) {
         warn!(error = %e, "unable to record the fetch state");
     }
+    let mut summary = summary;
+    summary.alerts += report_health(store, engine, feed, &record, now);
     summary
 }
 
-/// Parses the body and stores its items in one transaction.
+/// The health event a status change calls for, once per change, not per poll.
+fn health_change(before: &str, after: FeedStatus) -> Option<&'static str> {
+    match after {
+        FeedStatus::Failing | FeedStatus::Gone if !matches!(before, "failing" | "gone") => {
+            Some("feed.failing")
+        }
+        FeedStatus::Quiet if before != "quiet" => Some("feed.quiet"),
+        FeedStatus::Ok if matches!(before, "failing" | "quiet") => Some("feed.recovered"),
+        _ => None,
+    }
+}
+
+/// Queues a health event for `[alerts] health_webhooks` when the feed's
+/// status changed in a way users care about. Returns the alerts queued.
+fn report_health(
+    store: &mut Store,
+    engine: &Engine,
+    feed: &FeedRow,
+    record: &FetchRecord,
+    now: DateTime<Utc>,
+) -> usize {
+    let Some(kind) = health_change(&feed.status, record.status) else {
+        return 0;
+    };
+    warn!(
+        event = kind,
+        status = record.status.as_str(),
+        "feed health changed"
+    );
+    let payload = crate::outbox::health_event(
+        kind,
+        &feed.name,
+        &feed.current_url,
+        record.error.as_deref(),
+        now,
+    );
+    let mut queued = 0;
+    for webhook in &engine.config.alerts.health_webhooks {
+        match store.enqueue_health_event(webhook, &payload, now) {
+            Ok(_) => queued += 1,
+            Err(e) => warn!(webhook = %webhook, error = %e, "unable to queue a health event"),
+        }
+    }
+    queued
+}
+
+/// Stores the items of one poll in one transaction.
 fn ingest(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
-    body: &Fetched,
+    parsed: &ParsedFeed,
     now: DateTime<Utc>,
-) -> Result<(ParsedFeed, PollSummary), String> {
-    let parsed = crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
-        .map_err(|e| format!("unable to parse feed: {e}"))?;
-    let name = feed_name(feed, &parsed);
+) -> Result<PollSummary, String> {
+    let name = feed_name(feed, parsed);
     let articles: Vec<Article> = parsed
         .items
         .iter()
@@ -147,13 +321,12 @@ fn ingest(
     let report = store
         .ingest(&articles, &mut matcher, now)
         .map_err(|e| e.to_string())?;
-    let summary = PollSummary {
+    Ok(PollSummary {
         new: report.new.len(),
         updated: report.updated.len(),
         alerts: report.alerts,
         error: None,
-    };
-    Ok((parsed, summary))
+    })
 }
 
 /// The feed's display name: as stored (configured name or earlier title), else the
@@ -223,19 +396,10 @@ fn next(wait: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1))
 }
 
-fn not_modified(
-    feed: &FeedRow,
-    plan: &Plan,
-    max_age: Option<Duration>,
-    now: DateTime<Utc>,
-) -> FetchRecord {
+fn not_modified(plan: &Plan, max_age: Option<Duration>, now: DateTime<Utc>) -> FetchRecord {
     FetchRecord {
         at: now,
-        status: if feed.status == "quiet" {
-            FeedStatus::Quiet
-        } else {
-            FeedStatus::Ok
-        },
+        status: FeedStatus::NotModified,
         http_status: Some(304),
         error: None,
         etag: None,

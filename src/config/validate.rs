@@ -475,7 +475,10 @@ impl Checker<'_> {
         for addr in &raw.allow_addrs {
             match addr.get_ref().parse::<std::net::IpAddr>() {
                 Ok(ip) => allow_addrs.push(ip),
-                Err(_) => self.error(addr.span(), format!("allow_addrs: {:?} is not an IP address", addr.get_ref())),
+                Err(_) => self.error(
+                    addr.span(),
+                    format!("allow_addrs: {:?} is not an IP address", addr.get_ref()),
+                ),
             }
         }
         Fetch {

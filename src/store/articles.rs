@@ -1463,3 +1463,27 @@ mod tests {
         assert_eq!(count(&store, "pruned_sources"), 0);
     }
 }
+
+impl Store {
+    /// Which of `identities` this feed has already delivered, so that the
+    /// poller fetches article pages only for items it has never seen.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn known_identities(
+        &self,
+        feed_id: FeedId,
+        identities: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM article_sources WHERE feed_id = ?1 AND identity = ?2")?;
+        let mut known = std::collections::HashSet::new();
+        for identity in identities {
+            if stmt.exists(rusqlite::params![feed_id, identity])? {
+                known.insert((*identity).to_string());
+            }
+        }
+        Ok(known)
+    }
+}
