@@ -3,5 +3,6 @@
 
 mod support;
 
+mod fetching;
 mod foundation;
 mod watchlists;

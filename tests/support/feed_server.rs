@@ -55,6 +55,12 @@ struct Inner {
     replies: HashMap<String, Reply>,
     hits: HashMap<String, usize>,
     last_headers: HashMap<String, HeaderMap>,
+    /// Status codes answered, per path, in order.
+    statuses: HashMap<String, Vec<u16>>,
+    /// Every reply waits this long first (to observe concurrency).
+    delay: Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A running feed server; dropped with the test's runtime.
@@ -66,9 +72,14 @@ pub struct FeedServer {
 
 impl FeedServer {
     pub async fn start() -> FeedServer {
+        FeedServer::start_on("127.0.0.1").await
+    }
+
+    /// A server on another loopback address (127.0.0.2 ...), a different "host".
+    pub async fn start_on(ip: &str) -> FeedServer {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let app = Router::new().fallback(serve).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
             .expect("bind feed server");
         let addr = listener.local_addr().unwrap();
@@ -99,6 +110,25 @@ impl FeedServer {
             .unwrap_or(0)
     }
 
+    pub fn statuses(&self, path: &str) -> Vec<u16> {
+        self.inner
+            .lock()
+            .unwrap()
+            .statuses
+            .get(path)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = delay;
+    }
+
+    /// Most requests in flight at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().max_in_flight
+    }
+
     pub fn last_headers(&self, path: &str) -> Option<HeaderMap> {
         self.inner.lock().unwrap().last_headers.get(path).cloned()
     }
@@ -106,14 +136,29 @@ impl FeedServer {
 
 async fn serve(State(inner): State<Arc<Mutex<Inner>>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let reply = {
+    let (reply, delay) = {
         let mut inner = inner.lock().unwrap();
         *inner.hits.entry(path.clone()).or_default() += 1;
         inner
             .last_headers
             .insert(path.clone(), req.headers().clone());
-        inner.replies.get(&path).cloned()
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        (inner.replies.get(&path).cloned(), inner.delay)
     };
+    tokio::time::sleep(delay).await;
+    let response = respond(reply, req.headers()).await;
+    let mut inner = inner.lock().unwrap();
+    inner.in_flight -= 1;
+    inner
+        .statuses
+        .entry(path)
+        .or_default()
+        .push(response.status().as_u16());
+    response
+}
+
+async fn respond(reply: Option<Reply>, request: &HeaderMap) -> Response {
     match reply {
         None => Response::builder()
             .status(StatusCode::NOT_FOUND)
@@ -128,6 +173,19 @@ async fn serve(State(inner): State<Arc<Mutex<Inner>>>, req: Request) -> Response
             headers,
             body,
         }) => {
+            // Conditional GET: an ETag reply answers 304 to a matching If-None-Match.
+            let etag = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+                .map(|(_, v)| v.clone());
+            let asked = request.get("if-none-match").and_then(|v| v.to_str().ok());
+            if status == 200 && etag.is_some() && asked == etag.as_deref() {
+                return Response::builder()
+                    .status(304)
+                    .header("etag", etag.unwrap())
+                    .body(Body::empty())
+                    .unwrap();
+            }
             let mut b = Response::builder().status(status);
             for (k, v) in headers {
                 b = b.header(k, v);
