@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts;
 mod fetching;
 mod foundation;
 mod watchlists;
