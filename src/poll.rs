@@ -167,8 +167,12 @@ async fn complete_text(
         .await
         .unwrap_or_default()
     };
+    // Items already stored got their page text when they were new; their
+    // feed text is only a teaser, which must not overwrite the page text as
+    // an "edit", so they leave this poll.
     let fresh: Vec<usize> = wanted
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&n| !known.contains(&parsed.items[n].identity))
         .take(MAX_PAGES_PER_POLL)
         .collect();
@@ -187,6 +191,7 @@ async fn complete_text(
             }
         }
     }
+    parsed.items.retain(|i| !known.contains(&i.identity));
     parsed
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod alerts;
+mod articles;
 mod fetching;
 mod foundation;
 mod watchlists;
