@@ -20,6 +20,7 @@
 //! - [`store`]: SQLite; one poll is one transaction that also writes the alert outbox.
 //! - [`outbox`]: alert policy without I/O: ids, payloads, retry schedule.
 //! - [`notifier`]: delivers due alerts to webhooks.
+//! - [`http`]: the JSON API, Atom feeds, the web page, `/healthz` and `/metrics`.
 //! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line.
 
 pub mod cli;
@@ -29,6 +30,7 @@ pub mod discover;
 pub mod engine;
 pub mod extractor;
 pub mod fetcher;
+pub mod http;
 pub mod lang;
 pub mod matcher;
 pub mod model;

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod articles;
 pub mod feeds;
 pub mod search;
+pub mod stats;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
