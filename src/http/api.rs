@@ -73,7 +73,11 @@ pub struct ArticlePage {
 impl ArticleQuery {
     /// Drops empty values, so `?country=&topic=trade` filters by topic only.
     fn value(field: &Option<String>) -> Option<String> {
-        field.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+        field
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     pub fn country(&self) -> Option<String> {
@@ -103,13 +107,21 @@ impl ArticleQuery {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}")))?,
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}"))
+                })?,
         };
         let before_id = Self::value(&self.before)
             .map(|v| v.parse::<ArticleId>())
             .transpose()
-            .map_err(|_| ApiError::BadRequest("before must be an article id (the `next` of the previous page)".into()))?;
-        let since = Self::value(&self.since).map(|v| parse_since(&v, now)).transpose()?;
+            .map_err(|_| {
+                ApiError::BadRequest(
+                    "before must be an article id (the `next` of the previous page)".into(),
+                )
+            })?;
+        let since = Self::value(&self.since)
+            .map(|v| parse_since(&v, now))
+            .transpose()?;
         Ok(ArticleFilter {
             country: self.country(),
             region: self.region(),
@@ -128,31 +140,54 @@ impl ArticleQuery {
 ///
 /// # Errors
 /// A database error.
-pub fn query_articles(store: &Store, query: &ArticleQuery, filter: &ArticleFilter) -> Result<ArticlePage, StoreError> {
+pub fn query_articles(
+    store: &Store,
+    query: &ArticleQuery,
+    filter: &ArticleFilter,
+) -> Result<ArticlePage, StoreError> {
     if let Some(text) = query.text() {
         let hits = store.search(&text, filter.limit * SEARCH_DEPTH)?;
         let articles = hits
             .into_iter()
             .filter(|h| passes(&h.article, filter))
             .take(filter.limit)
-            .map(|h| Listed { article: h.article, snippet: Some(h.snippet) })
+            .map(|h| Listed {
+                article: h.article,
+                snippet: Some(h.snippet),
+            })
             .collect();
-        return Ok(ArticlePage { articles, next: None });
+        return Ok(ArticlePage {
+            articles,
+            next: None,
+        });
     }
     let mut wider = filter.clone();
     wider.limit = filter.limit + 1;
     let mut found = store.list_articles(&wider)?;
     let next = (found.len() > filter.limit).then(|| found[filter.limit - 1].id);
     found.truncate(filter.limit);
-    Ok(ArticlePage { articles: found.into_iter().map(|article| Listed { article, snippet: None }).collect(), next })
+    Ok(ArticlePage {
+        articles: found
+            .into_iter()
+            .map(|article| Listed {
+                article,
+                snippet: None,
+            })
+            .collect(),
+        next,
+    })
 }
 
 /// Whether a search hit also passes the list filters (tags compare ignoring ASCII case).
 fn passes(a: &ArticleView, f: &ArticleFilter) -> bool {
     let has = |list: &[String], want: &Option<String>| {
-        want.as_ref().is_none_or(|w| list.iter().any(|v| v.eq_ignore_ascii_case(w)))
+        want.as_ref()
+            .is_none_or(|w| list.iter().any(|v| v.eq_ignore_ascii_case(w)))
     };
-    let feed_ok = f.feed.as_ref().is_none_or(|want| a.sources.iter().any(|s| &s.feed == want) || &a.feed == want);
+    let feed_ok = f
+        .feed
+        .as_ref()
+        .is_none_or(|want| a.sources.iter().any(|s| &s.feed == want) || &a.feed == want);
     let since_ok = f.since.is_none_or(|since| {
         DateTime::parse_from_rfc3339(&a.published).is_ok_and(|p| p.with_timezone(&Utc) >= since)
     });
@@ -183,12 +218,19 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Api
     };
     let back = crate::config::units::parse_duration(value).map_err(|_| bad())?;
     let back = chrono::Duration::from_std(back).map_err(|_| bad())?;
-    Ok(now.checked_sub_signed(back).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    Ok(now
+        .checked_sub_signed(back)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC))
 }
 
-async fn list_articles(State(state): State<AppState>, Query(query): Query<ArticleQuery>) -> Result<Json<ArticlePage>, ApiError> {
+async fn list_articles(
+    State(state): State<AppState>,
+    Query(query): Query<ArticleQuery>,
+) -> Result<Json<ArticlePage>, ApiError> {
     let filter = query.filter(Utc::now())?;
-    let page = state.with_store(move |store| query_articles(store, &query, &filter)).await?;
+    let page = state
+        .with_store(move |store| query_articles(store, &query, &filter))
+        .await?;
     Ok(Json(page))
 }
 
@@ -220,11 +262,20 @@ pub fn load_article(store: &Store, id: ArticleId) -> Result<Option<ArticleDetail
         .into_iter()
         .map(|(watchlist, terms)| WatchlistMatch { watchlist, terms })
         .collect();
-    Ok(Some(ArticleDetail { article, body, matches }))
+    Ok(Some(ArticleDetail {
+        article,
+        body,
+        matches,
+    }))
 }
 
-async fn one_article(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ArticleDetail>, ApiError> {
-    let id: ArticleId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an article id")))?;
+async fn one_article(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ArticleDetail>, ApiError> {
+    let id: ArticleId = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("{id:?} is not an article id")))?;
     state
         .with_store(move |store| load_article(store, id))
         .await?
@@ -238,7 +289,10 @@ struct AlertQuery {
     limit: Option<String>,
 }
 
-async fn list_alerts(State(state): State<AppState>, Query(q): Query<AlertQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list_alerts(
+    State(state): State<AppState>,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let status = ArticleQuery::value(&q.status)
         .map(|s| s.parse::<crate::store::alerts::AlertStatus>())
         .transpose()
@@ -249,9 +303,13 @@ async fn list_alerts(State(state): State<AppState>, Query(q): Query<AlertQuery>)
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}")))?,
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}"))
+            })?,
     };
-    let alerts = state.with_store(move |store| store.list_alerts(status, limit)).await?;
+    let alerts = state
+        .with_store(move |store| store.list_alerts(status, limit))
+        .await?;
     Ok(Json(serde_json::json!({ "alerts": alerts })))
 }
 
@@ -339,7 +397,12 @@ impl<'a> WatchlistView<'a> {
 
 async fn list_watchlists(State(state): State<AppState>) -> Json<serde_json::Value> {
     let engine = state.engine();
-    let lists: Vec<WatchlistView> = engine.config.watchlists.iter().map(WatchlistView::from_config).collect();
+    let lists: Vec<WatchlistView> = engine
+        .config
+        .watchlists
+        .iter()
+        .map(WatchlistView::from_config)
+        .collect();
     Json(serde_json::json!({ "watchlists": lists }))
 }
 
@@ -360,7 +423,9 @@ async fn stats(
     Query(q): Query<StatsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let tag_kind = TagKind::from_name(&kind).ok_or_else(|| {
-        ApiError::BadRequest(format!("unknown kind {kind:?}; use country, region, topic or watchlist"))
+        ApiError::BadRequest(format!(
+            "unknown kind {kind:?}; use country, region, topic or watchlist"
+        ))
     })?;
     let days = match ArticleQuery::value(&q.days) {
         None => 90,
@@ -368,13 +433,26 @@ async fn stats(
             .parse::<u32>()
             .ok()
             .filter(|d| (1..=MAX_STATS_DAYS).contains(d))
-            .ok_or_else(|| ApiError::BadRequest(format!("days must be a number from 1 to {MAX_STATS_DAYS}")))?,
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("days must be a number from 1 to {MAX_STATS_DAYS}"))
+            })?,
     };
     let today = Utc::now().date_naive();
-    let lookup = if tag_kind == TagKind::Country { value.to_ascii_uppercase() } else { value.clone() };
-    let counts = state.with_store(move |s| s.tag_counts_per_day(tag_kind, &lookup, days, today)).await?;
-    let days: Vec<DayCount> = counts.into_iter().map(|(date, count)| DayCount { date, count }).collect();
-    Ok(Json(serde_json::json!({ "kind": kind, "value": value, "days": days })))
+    let lookup = if tag_kind == TagKind::Country {
+        value.to_ascii_uppercase()
+    } else {
+        value.clone()
+    };
+    let counts = state
+        .with_store(move |s| s.tag_counts_per_day(tag_kind, &lookup, days, today))
+        .await?;
+    let days: Vec<DayCount> = counts
+        .into_iter()
+        .map(|(date, count)| DayCount { date, count })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "kind": kind, "value": value, "days": days }),
+    ))
 }
 
 #[cfg(test)]
@@ -382,30 +460,62 @@ mod tests {
     use super::*;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-10-18T09:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-10-18T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn since_takes_durations_dates_and_times() {
-        assert_eq!(parse_since("2d", now()).unwrap().to_rfc3339(), "2026-10-16T09:00:00+00:00");
-        assert_eq!(parse_since("2026-10-01", now()).unwrap().to_rfc3339(), "2026-10-01T00:00:00+00:00");
-        assert_eq!(parse_since("2026-10-01T05:00:00+05:00", now()).unwrap().to_rfc3339(), "2026-10-01T00:00:00+00:00");
-        assert!(matches!(parse_since("yesterday", now()), Err(ApiError::BadRequest(_))));
+        assert_eq!(
+            parse_since("2d", now()).unwrap().to_rfc3339(),
+            "2026-10-16T09:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-10-01", now()).unwrap().to_rfc3339(),
+            "2026-10-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-10-01T05:00:00+05:00", now())
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-01T00:00:00+00:00"
+        );
+        assert!(matches!(
+            parse_since("yesterday", now()),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn empty_form_values_are_no_filter_and_bad_numbers_are_refused() {
-        let q = ArticleQuery { country: Some("kz".into()), topic: Some("".into()), ..Default::default() };
+        let q = ArticleQuery {
+            country: Some("kz".into()),
+            topic: Some("".into()),
+            ..Default::default()
+        };
         let f = q.filter(now()).unwrap();
         assert_eq!(f.country.as_deref(), Some("KZ"));
         assert_eq!(f.topic, None);
         assert_eq!(f.limit, DEFAULT_LIMIT);
         for bad in [
-            ArticleQuery { limit: Some("0".into()), ..Default::default() },
-            ArticleQuery { limit: Some("100000".into()), ..Default::default() },
-            ArticleQuery { before: Some("x".into()), ..Default::default() },
+            ArticleQuery {
+                limit: Some("0".into()),
+                ..Default::default()
+            },
+            ArticleQuery {
+                limit: Some("100000".into()),
+                ..Default::default()
+            },
+            ArticleQuery {
+                before: Some("x".into()),
+                ..Default::default()
+            },
         ] {
-            assert!(matches!(bad.filter(now()), Err(ApiError::BadRequest(_))), "{bad:?}");
+            assert!(
+                matches!(bad.filter(now()), Err(ApiError::BadRequest(_))),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -22,21 +22,49 @@ pub fn path_for(watchlist: &str) -> String {
     format!("/watchlists/{}/feed.atom", encode(watchlist))
 }
 
-async fn feed(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
-    if !state.engine().config.watchlists.iter().any(|w| w.name == name) {
-        return Err(ApiError::NotFound(format!("no watchlist {name:?} in the running configuration")));
+async fn feed(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if !state
+        .engine()
+        .config
+        .watchlists
+        .iter()
+        .any(|w| w.name == name)
+    {
+        return Err(ApiError::NotFound(format!(
+            "no watchlist {name:?} in the running configuration"
+        )));
     }
-    let filter = ArticleFilter { watchlist: Some(name.clone()), limit: FEED_ENTRIES, ..Default::default() };
-    let articles = state.with_store(move |store| store.list_articles(&filter)).await?;
+    let filter = ArticleFilter {
+        watchlist: Some(name.clone()),
+        limit: FEED_ENTRIES,
+        ..Default::default()
+    };
+    let articles = state
+        .with_store(move |store| store.list_articles(&filter))
+        .await?;
     let body = render(&name, &articles, chrono::Utc::now()).into_string();
-    Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
 }
 
 /// The feed document. maud escapes `& < > "`, which is all XML text and
 /// double-quoted attributes need; [`xml_text`] removes the characters XML 1.0
 /// forbids outright.
-pub fn render(watchlist: &str, articles: &[ArticleView], now: chrono::DateTime<chrono::Utc>) -> Markup {
-    let updated = articles.first().map(|a| a.published.clone()).unwrap_or_else(|| super::pages::rfc3339(now));
+pub fn render(
+    watchlist: &str,
+    articles: &[ArticleView],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Markup {
+    let updated = articles
+        .first()
+        .map(|a| a.published.clone())
+        .unwrap_or_else(|| super::pages::rfc3339(now));
     html! {
         (PreEscaped("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"))
         feed xmlns="http://www.w3.org/2005/Atom" {
@@ -79,13 +107,17 @@ fn entry(a: &ArticleView) -> Markup {
 /// would otherwise make the whole document unreadable.
 pub fn xml_text(s: &str) -> String {
     s.chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}'))
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
         .collect()
 }
 
 /// Percent-encodes everything but unreserved URL characters.
 fn encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 #[cfg(test)]
@@ -113,7 +145,11 @@ mod tests {
     #[test]
     fn renders_a_feed_feed_rs_can_read() {
         let articles = vec![
-            article(2, "Trains <script>alert(1)</script> & more", "https://example.org/a?x=1&y=2"),
+            article(
+                2,
+                "Trains <script>alert(1)</script> & more",
+                "https://example.org/a?x=1&y=2",
+            ),
             article(1, "No link", "javascript:alert(1)"),
         ];
         let now = chrono::Utc::now();
@@ -123,16 +159,25 @@ mod tests {
         let feed = feed_rs::parser::parse(xml.as_bytes()).expect("valid Atom");
         assert_eq!(feed.entries.len(), 2);
         let first = &feed.entries[0];
-        assert_eq!(first.title.as_ref().unwrap().content, "Trains <script>alert(1)</script> & more");
+        assert_eq!(
+            first.title.as_ref().unwrap().content,
+            "Trains <script>alert(1)</script> & more"
+        );
         assert_eq!(first.links[0].href, "https://example.org/a?x=1&y=2");
         assert!(feed.entries[1].links.is_empty());
-        assert_eq!(first.summary.as_ref().unwrap().content, "Summary with <b>tags</b> and a  control");
+        assert_eq!(
+            first.summary.as_ref().unwrap().content,
+            "Summary with <b>tags</b> and a  control"
+        );
         assert_eq!(first.categories.len(), 2);
         assert_eq!(feed.title.unwrap().content, "steppewatch: rail way");
     }
 
     #[test]
     fn xml_text_drops_only_forbidden_characters() {
-        assert_eq!(xml_text("a\u{0}b\u{8}c\td\ne\u{FFFF}f Ж 新"), "abc\td\nef Ж 新");
+        assert_eq!(
+            xml_text("a\u{0}b\u{8}c\td\ne\u{FFFF}f Ж 新"),
+            "abc\td\nef Ж 新"
+        );
     }
 }

@@ -44,10 +44,14 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
     }
     let path = req.uri().path();
     if path.starts_with("/api/") || path == "/metrics" || path.ends_with(".atom") {
-        let mut response =
-            (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "missing or wrong token"})))
-                .into_response();
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"error": "missing or wrong token"})),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
     (StatusCode::UNAUTHORIZED, pages::login(None)).into_response()
@@ -61,7 +65,9 @@ pub fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| v.strip_prefix("Bearer "))
         .any(|given| constant_time_eq(given.trim().as_bytes(), token.expose().as_bytes()));
-    bearer || session_cookie(headers).is_some_and(|c| constant_time_eq(c.as_bytes(), session_value(token).as_bytes()))
+    bearer
+        || session_cookie(headers)
+            .is_some_and(|c| constant_time_eq(c.as_bytes(), session_value(token).as_bytes()))
 }
 
 /// The value of our session cookie in the `Cookie` headers, if present.
@@ -78,7 +84,8 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The cookie value that proves a login with `token`.
 fn session_value(token: &Secret) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(token.expose().as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(token.expose().as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(SESSION_LABEL);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
@@ -106,7 +113,11 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
     };
     if !constant_time_eq(form.token.trim().as_bytes(), token.expose().as_bytes()) {
         tracing::warn!("HTTP login refused: wrong token");
-        return (StatusCode::UNAUTHORIZED, pages::login(Some("That token is not right."))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            pages::login(Some("That token is not right.")),
+        )
+            .into_response();
     }
     let cookie = format!(
         "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_MAX_AGE_SECS}",
@@ -134,7 +145,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
@@ -142,14 +156,29 @@ mod tests {
     #[test]
     fn bearer_and_cookie_prove_the_token() {
         let token = Secret::new("s3cret-token".into());
-        assert!(authorized(&headers(&[("authorization", "Bearer s3cret-token")]), &token));
-        assert!(!authorized(&headers(&[("authorization", "Bearer s3cret-tokem")]), &token));
-        assert!(!authorized(&headers(&[("authorization", "Basic s3cret-token")]), &token));
+        assert!(authorized(
+            &headers(&[("authorization", "Bearer s3cret-token")]),
+            &token
+        ));
+        assert!(!authorized(
+            &headers(&[("authorization", "Bearer s3cret-tokem")]),
+            &token
+        ));
+        assert!(!authorized(
+            &headers(&[("authorization", "Basic s3cret-token")]),
+            &token
+        ));
         let cookie = format!("a=b; {COOKIE_NAME}={}", session_value(&token));
         assert!(authorized(&headers(&[("cookie", &cookie)]), &token));
-        let other = format!("{COOKIE_NAME}={}", session_value(&Secret::new("other".into())));
+        let other = format!(
+            "{COOKIE_NAME}={}",
+            session_value(&Secret::new("other".into()))
+        );
         assert!(!authorized(&headers(&[("cookie", &other)]), &token));
         // The token itself is not a session cookie.
-        assert!(!authorized(&headers(&[("cookie", &format!("{COOKIE_NAME}=s3cret-token"))]), &token));
+        assert!(!authorized(
+            &headers(&[("cookie", &format!("{COOKIE_NAME}=s3cret-token"))]),
+            &token
+        ));
     }
 }

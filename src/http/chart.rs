@@ -37,8 +37,14 @@ impl Series {
         let counts: Vec<u64> = self.points.iter().map(|(_, n)| u64::from(*n)).collect();
         let n = counts.len();
         let last_week = counts[n.saturating_sub(7)..].iter().sum();
-        let prev_week = counts[n.saturating_sub(14)..n.saturating_sub(7)].iter().sum();
-        Trend { total: counts.iter().sum(), last_week, prev_week }
+        let prev_week = counts[n.saturating_sub(14)..n.saturating_sub(7)]
+            .iter()
+            .sum();
+        Trend {
+            total: counts.iter().sum(),
+            last_week,
+            prev_week,
+        }
     }
 }
 
@@ -129,12 +135,21 @@ mod tests {
         let svg = render(&series(&[0, 2, 4, 0])).into_string();
         assert_eq!(svg.matches("<rect").count(), 2);
         // The peak bar spans the whole plot height; the half bar half of it.
-        assert!(svg.contains(&format!("height=\"{}\"", fmt(BASELINE - PLOT_TOP))), "{svg}");
-        assert!(svg.contains(&format!("height=\"{}\"", fmt((BASELINE - PLOT_TOP) / 2.0))), "{svg}");
+        assert!(
+            svg.contains(&format!("height=\"{}\"", fmt(BASELINE - PLOT_TOP))),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(&format!("height=\"{}\"", fmt((BASELINE - PLOT_TOP) / 2.0))),
+            "{svg}"
+        );
         assert!(svg.contains("<title>2026-09-30: 4</title>"), "{svg}");
         // October 1st (index 3) starts a month.
         assert!(svg.contains(">Oct</text>"), "{svg}");
-        assert!(svg.contains("aria-label=\"KZ &lt;b&gt;: 6 mentions in 4 days"), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"KZ &lt;b&gt;: 6 mentions in 4 days"),
+            "{svg}"
+        );
     }
 
     #[test]
@@ -149,11 +164,30 @@ mod tests {
         let mut counts = vec![1u32; 7];
         counts.extend([2u32; 7]);
         let trend = series(&counts).trend();
-        assert_eq!(trend, Trend { total: 21, last_week: 14, prev_week: 7 });
+        assert_eq!(
+            trend,
+            Trend {
+                total: 21,
+                last_week: 14,
+                prev_week: 7
+            }
+        );
         assert_eq!(trend.describe(), "▲ 100% vs the week before");
         assert_eq!(trend.class(), "up");
-        let falling = Trend { total: 4, last_week: 1, prev_week: 4 };
+        let falling = Trend {
+            total: 4,
+            last_week: 1,
+            prev_week: 4,
+        };
         assert_eq!(falling.describe(), "▼ 75% vs the week before");
-        assert_eq!(Trend { total: 3, last_week: 3, prev_week: 0 }.describe(), "new this week");
+        assert_eq!(
+            Trend {
+                total: 3,
+                last_week: 3,
+                prev_week: 0
+            }
+            .describe(),
+            "new this week"
+        );
     }
 }

@@ -38,7 +38,9 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::BadRequest(m) | ApiError::NotFound(m) => m.clone(),
-            ApiError::Store(_) | ApiError::Task(_) => "internal error; see the server log".to_string(),
+            ApiError::Store(_) | ApiError::Task(_) => {
+                "internal error; see the server log".to_string()
+            }
         }
     }
 }
@@ -49,6 +51,10 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "HTTP request failed");
         }
-        (status, Json(serde_json::json!({ "error": self.public_message() }))).into_response()
+        (
+            status,
+            Json(serde_json::json!({ "error": self.public_message() })),
+        )
+            .into_response()
     }
 }

@@ -44,7 +44,10 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
     match host {
         Some(h) if host_allowed(&h, state.listen, &state.allowed_hosts) => next.run(req).await,
         other => {
-            tracing::warn!(host = other.as_deref().unwrap_or(""), "HTTP request refused: unknown Host");
+            tracing::warn!(
+                host = other.as_deref().unwrap_or(""),
+                "HTTP request refused: unknown Host"
+            );
             let text = "unknown Host header; add the name to [http] hosts to serve it";
             (StatusCode::MISDIRECTED_REQUEST, text).into_response()
         }
@@ -117,20 +120,46 @@ mod tests {
     #[test]
     fn loopback_names_on_the_bound_port_are_ours() {
         let listen = at("127.0.0.1:8620");
-        for host in ["127.0.0.1:8620", "localhost:8620", "LOCALHOST:8620", "[::1]:8620", "127.0.0.2:8620"] {
+        for host in [
+            "127.0.0.1:8620",
+            "localhost:8620",
+            "LOCALHOST:8620",
+            "[::1]:8620",
+            "127.0.0.2:8620",
+        ] {
             assert!(host_allowed(host, listen, &[]), "{host}");
         }
-        for host in ["127.0.0.1:8621", "localhost", "evil.example:8620", "localhost.evil.example:8620", "", "[::1", "a:b:c"] {
+        for host in [
+            "127.0.0.1:8621",
+            "localhost",
+            "evil.example:8620",
+            "localhost.evil.example:8620",
+            "",
+            "[::1",
+            "a:b:c",
+        ] {
             assert!(!host_allowed(host, listen, &[]), "{host}");
         }
     }
 
     #[test]
     fn the_bound_ip_is_ours_and_any_ip_when_unspecified() {
-        assert!(host_allowed("192.168.1.5:8620", at("192.168.1.5:8620"), &[]));
-        assert!(!host_allowed("192.168.1.6:8620", at("192.168.1.5:8620"), &[]));
+        assert!(host_allowed(
+            "192.168.1.5:8620",
+            at("192.168.1.5:8620"),
+            &[]
+        ));
+        assert!(!host_allowed(
+            "192.168.1.6:8620",
+            at("192.168.1.5:8620"),
+            &[]
+        ));
         assert!(host_allowed("10.0.0.7:8620", at("0.0.0.0:8620"), &[]));
-        assert!(!host_allowed("rebind.example:8620", at("0.0.0.0:8620"), &[]));
+        assert!(!host_allowed(
+            "rebind.example:8620",
+            at("0.0.0.0:8620"),
+            &[]
+        ));
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: `/api/...` JSON endpoints.
-//! - [`atom`]: `/watchlists/{name}/feed.atom`.
-//! - [`pages`]: the server-rendered page at `/` and one page per article.
-//! - [`chart`]: counts per day drawn as inline SVG (pure).
-//! - [`ops`]: `/healthz` and `/metrics`.
-//! - [`auth`]: the bearer token / login cookie check and `/login`.
-//! - [`guard`]: the Host check and the security headers every response carries.
-//! - [`error`]: `ApiError`, the one error type handlers return.
+//! - [`api`] serves the JSON endpoints under `/api`.
+//! - [`atom`] serves one Atom feed per watchlist.
+//! - [`pages`] renders the page at `/` and one page per article.
+//! - [`chart`] draws counts per day as inline SVG (pure).
+//! - [`ops`] answers `/healthz` and `/metrics`.
+//! - [`auth`] checks the bearer token or login cookie and serves `/login`.
+//! - [`guard`] refuses unknown Host headers and adds the security headers.
+//! - [`error`] defines `ApiError`, the one error type handlers return.
 //!
 //! Every store call runs in `spawn_blocking` on a connection opened for that
 //! request (see [`AppState::with_store`]).
@@ -27,9 +27,9 @@ pub mod pages;
 #[cfg(test)]
 mod browser_tests;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Secret;
 use crate::engine::Engine;
@@ -74,7 +74,13 @@ impl AppState {
         allowed_hosts: Vec<String>,
         listen: SocketAddr,
     ) -> AppState {
-        AppState { db_path, engine, token, allowed_hosts, listen }
+        AppState {
+            db_path,
+            engine,
+            token,
+            allowed_hosts,
+            listen,
+        }
     }
 
     /// The engine in force now.
@@ -89,14 +95,16 @@ impl AppState {
     pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let path = self.db_path.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let mut store = Store::open(&path)?;
-            f(&mut store)
+            let store = Store::open(&path)?;
+            f(&store)
         });
-        task.await.map_err(ApiError::from_join)?.map_err(ApiError::Store)
+        task.await
+            .map_err(ApiError::from_join)?
+            .map_err(ApiError::Store)
     }
 }
 
@@ -110,11 +118,20 @@ pub fn router(state: AppState) -> Router {
         .merge(atom::router())
         .merge(pages::router())
         .merge(ops::metrics_router())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token));
-    let public = Router::new().merge(ops::health_router()).merge(auth::router()).merge(pages::static_router());
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    let public = Router::new()
+        .merge(ops::health_router())
+        .merge(auth::router())
+        .merge(pages::static_router());
     protected
         .merge(public)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check_host))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check_host,
+        ))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
@@ -130,7 +147,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     state.listen = listener.local_addr()?;
     tracing::info!(listen = %state.listen, auth = state.token.is_some(), "HTTP server listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Refuses a listen address reachable from other machines unless a token is set.

@@ -29,7 +29,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "unhealthy: database not writable\n").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unhealthy: database not writable\n",
+            )
+                .into_response()
         }
     }
 }
@@ -43,14 +47,32 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// Prometheus text for the store totals. Add a metric with one more `gauge` call.
 pub fn render_metrics(totals: &Totals) -> String {
     let by_status = |rows: &[(String, u64)]| -> Vec<Sample> {
-        rows.iter().map(|(s, n)| (vec![("status", s.clone())], *n)).collect()
+        rows.iter()
+            .map(|(s, n)| (vec![("status", s.clone())], *n))
+            .collect()
     };
     let mut out = Metrics::default();
     let version = vec![("version", env!("CARGO_PKG_VERSION").to_string())];
-    out.gauge("steppewatch_build_info", "Build of the running steppewatch.", &[(version, 1)]);
-    out.gauge("steppewatch_articles", "Articles stored.", &[(vec![], totals.articles)]);
-    out.gauge("steppewatch_alerts", "Alerts in the outbox by status.", &by_status(&totals.alerts));
-    out.gauge("steppewatch_feeds", "Configured feeds by health status.", &by_status(&totals.feeds));
+    out.gauge(
+        "steppewatch_build_info",
+        "Build of the running steppewatch.",
+        &[(version, 1)],
+    );
+    out.gauge(
+        "steppewatch_articles",
+        "Articles stored.",
+        &[(vec![], totals.articles)],
+    );
+    out.gauge(
+        "steppewatch_alerts",
+        "Alerts in the outbox by status.",
+        &by_status(&totals.alerts),
+    );
+    out.gauge(
+        "steppewatch_feeds",
+        "Configured feeds by health status.",
+        &by_status(&totals.feeds),
+    );
     out.text
 }
 
@@ -67,8 +89,15 @@ impl Metrics {
     fn gauge(&mut self, name: &str, help: &str, samples: &[Sample]) {
         let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} gauge");
         for (labels, value) in samples {
-            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape_label(v))).collect();
-            let labels = if labels.is_empty() { String::new() } else { format!("{{{}}}", labels.join(",")) };
+            let labels: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+                .collect();
+            let labels = if labels.is_empty() {
+                String::new()
+            } else {
+                format!("{{{}}}", labels.join(","))
+            };
             let _ = writeln!(self.text, "{name}{labels} {value}");
         }
     }
@@ -76,7 +105,9 @@ impl Metrics {
 
 /// Label values escape backslash, double quote and newline.
 fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -91,11 +122,26 @@ mod tests {
             feeds: vec![("ok".into(), 15)],
         };
         let text = render_metrics(&totals);
-        assert!(text.contains("# TYPE steppewatch_articles gauge\nsteppewatch_articles 42\n"), "{text}");
-        assert!(text.contains("steppewatch_alerts{status=\"delivered\"} 3\n"), "{text}");
-        assert!(text.contains("steppewatch_alerts{status=\"pending\"} 1\n"), "{text}");
-        assert!(text.contains("steppewatch_feeds{status=\"ok\"} 15\n"), "{text}");
-        assert!(text.contains(&format!("steppewatch_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))));
+        assert!(
+            text.contains("# TYPE steppewatch_articles gauge\nsteppewatch_articles 42\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("steppewatch_alerts{status=\"delivered\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("steppewatch_alerts{status=\"pending\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("steppewatch_feeds{status=\"ok\"} 15\n"),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "steppewatch_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )));
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -26,8 +26,10 @@ const CHART_COUNTRIES: usize = 6;
 const CHART_WATCHLISTS: usize = 12;
 /// Articles per page.
 const PAGE_ARTICLES: usize = 30;
-/// Alerts shown in the "recent alerts" box.
-const RECENT_ALERTS: usize = 12;
+/// Alert lines (article and watchlist, all webhooks) in the "recent alerts" box.
+const RECENT_ALERTS: usize = 10;
+/// Outbox rows read to fill those lines; each line is one row per webhook.
+const RECENT_ALERT_ROWS: usize = 60;
 /// Values offered in the country and region filters (the most frequent over a year).
 const FILTER_CHOICES: usize = 80;
 
@@ -87,7 +89,9 @@ const FAVICON: &str = include_str!("static/favicon.svg");
 const STYLE_PATH: &str = concat!("/static/style.css?v=", env!("CARGO_PKG_VERSION"));
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(index)).route("/articles/{id}", get(article_page))
+    Router::new()
+        .route("/", get(index))
+        .route("/articles/{id}", get(article_page))
 }
 
 /// Routes reachable without the token: the stylesheet and icon the login page needs.
@@ -95,11 +99,27 @@ pub fn static_router() -> Router<AppState> {
     Router::new()
         .route(
             "/static/style.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], STYLE) }),
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=86400"),
+                    ],
+                    STYLE,
+                )
+            }),
         )
         .route(
             "/static/favicon.svg",
-            get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON) }),
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "image/svg+xml"),
+                        (header::CACHE_CONTROL, "public, max-age=86400"),
+                    ],
+                    FAVICON,
+                )
+            }),
         )
 }
 
@@ -113,38 +133,72 @@ struct Dashboard {
     regions: Vec<(String, u32)>,
 }
 
-async fn index(State(state): State<AppState>, Query(query): Query<ArticleQuery>) -> Result<Response, ApiError> {
+async fn index(
+    State(state): State<AppState>,
+    Query(query): Query<ArticleQuery>,
+) -> Result<Response, ApiError> {
     let now = Utc::now();
     let mut filter = query.filter(now)?;
     if query.limit.is_none() {
         filter.limit = PAGE_ARTICLES;
     }
     let engine = state.engine();
-    let watchlists: Vec<String> = engine.config.watchlists.iter().map(|w| w.name.clone()).collect();
+    let watchlists: Vec<String> = engine
+        .config
+        .watchlists
+        .iter()
+        .map(|w| w.name.clone())
+        .collect();
     let extra_topics: Vec<String> = engine.config.topics.keys().cloned().collect();
     let q = query.clone();
     let lists = watchlists.clone();
     let data = state
         .with_store(move |store| {
             Ok(Dashboard {
-                alerts: store.list_alerts(None, RECENT_ALERTS)?,
+                alerts: store.list_alerts(None, RECENT_ALERT_ROWS)?,
                 articles: api::query_articles(store, &q, &filter)?,
                 feeds: api::load_feeds(store)?,
                 charts: charts(store, &lists, now)?,
-                countries: store.top_tags(TagKind::Country, now - chrono::Days::new(365), FILTER_CHOICES)?,
-                regions: store.top_tags(TagKind::Region, now - chrono::Days::new(365), FILTER_CHOICES)?,
+                countries: store.top_tags(
+                    TagKind::Country,
+                    now - chrono::Days::new(365),
+                    FILTER_CHOICES,
+                )?,
+                regions: store.top_tags(
+                    TagKind::Region,
+                    now - chrono::Days::new(365),
+                    FILTER_CHOICES,
+                )?,
             })
         })
         .await?;
-    let mut topics: Vec<String> = TOPICS.iter().map(|t| t.to_string()).chain(extra_topics).collect();
+    let mut topics: Vec<String> = TOPICS
+        .iter()
+        .map(|t| t.to_string())
+        .chain(extra_topics)
+        .collect();
     topics.sort();
     topics.dedup();
-    let choices = Choices { countries: &data.countries, regions: &data.regions, topics: &topics, watchlists: &watchlists };
-    Ok(layout("steppewatch", state.token.is_some(), dashboard(&data, &query, &choices, now)).into_response())
+    let choices = Choices {
+        countries: &data.countries,
+        regions: &data.regions,
+        topics: &topics,
+        watchlists: &watchlists,
+    };
+    Ok(layout(
+        "steppewatch",
+        state.token.is_some(),
+        dashboard(&data, &query, &choices, now),
+    )
+    .into_response())
 }
 
 /// One series per configured watchlist, then one per most-mentioned country.
-fn charts(store: &Store, watchlists: &[String], now: DateTime<Utc>) -> Result<Vec<Series>, StoreError> {
+fn charts(
+    store: &Store,
+    watchlists: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Series>, StoreError> {
     let today = now.date_naive();
     let since = now - chrono::Days::new(u64::from(CHART_DAYS));
     let mut out = Vec::new();
@@ -173,7 +227,12 @@ struct Choices<'a> {
     watchlists: &'a [String],
 }
 
-fn dashboard(data: &Dashboard, query: &ArticleQuery, choices: &Choices<'_>, now: DateTime<Utc>) -> Markup {
+fn dashboard(
+    data: &Dashboard,
+    query: &ArticleQuery,
+    choices: &Choices<'_>,
+    now: DateTime<Utc>,
+) -> Markup {
     html! {
         div.dashboard {
             section #alerts .card .alerts { (alerts_box(&data.alerts, now)) }
@@ -184,16 +243,59 @@ fn dashboard(data: &Dashboard, query: &ArticleQuery, choices: &Choices<'_>, now:
     }
 }
 
+/// Alerts of one article and watchlist, one per webhook, shown as one line.
+struct AlertGroup<'a> {
+    first: &'a AlertRow,
+    /// Every webhook's alert, in outbox order.
+    alerts: Vec<&'a AlertRow>,
+}
+
+impl AlertGroup<'_> {
+    /// The status that needs attention first: failed, then pending, then delivered.
+    fn status(&self) -> &'static str {
+        let has = |s: &str| self.alerts.iter().any(|a| a.status.as_str() == s);
+        if has("failed") {
+            "failed"
+        } else if has("pending") {
+            "pending"
+        } else {
+            "delivered"
+        }
+    }
+}
+
+/// Groups the outbox rows (newest first) by article and watchlist; feed
+/// health events stay one per line.
+fn group_alerts(alerts: &[AlertRow]) -> Vec<AlertGroup<'_>> {
+    let mut groups: Vec<AlertGroup<'_>> = Vec::new();
+    for alert in alerts {
+        let key = |a: &AlertRow| (a.article_id, a.watchlist.clone());
+        match groups
+            .iter_mut()
+            .find(|g| alert.article_id.is_some() && key(g.first) == key(alert))
+        {
+            Some(group) => group.alerts.push(alert),
+            None => groups.push(AlertGroup {
+                first: alert,
+                alerts: vec![alert],
+            }),
+        }
+    }
+    groups
+}
+
 fn alerts_box(alerts: &[AlertRow], now: DateTime<Utc>) -> Markup {
+    let groups = group_alerts(alerts);
     html! {
         h2 { "Recent alerts" }
-        @if alerts.is_empty() {
+        @if groups.is_empty() {
             p.empty { "No alerts yet. They appear here when a watchlist matches a new article." }
         } @else {
             ul.alert-list {
-                @for alert in alerts {
+                @for group in groups.iter().take(RECENT_ALERTS) {
+                    @let alert = group.first;
                     li.alert {
-                        span class={ "badge " (alert.status.as_str()) } { (alert.status.as_str()) }
+                        span class={ "badge " (group.status()) } { (group.status()) }
                         div.alert-main {
                             @match (alert.article_id, &alert.title) {
                                 (Some(id), Some(title)) => { a.alert-title href=(format!("/articles/{id}")) { (title) } }
@@ -202,15 +304,35 @@ fn alerts_box(alerts: &[AlertRow], now: DateTime<Utc>) -> Markup {
                             div.meta {
                                 @if !alert.watchlist.is_empty() {
                                     a.chip.watchlist href=(link_with("watchlist", &alert.watchlist)) { (alert.watchlist) }
+                                    " "
                                 }
-                                " → " (alert.webhook) " · " (ago(alert.created, now))
-                                @if let Some(e) = &alert.last_error { @if alert.status.as_str() != "delivered" { " · " span.error { (clip(e, 80)) } } }
+                                @for (i, one) in group.alerts.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    span class={ "hook " (one.status.as_str()) } title=(one.status.as_str()) {
+                                        (one.webhook) " " (status_mark(one.status.as_str()))
+                                    }
+                                }
+                                " · " (ago(alert.created, now))
+                            }
+                            @for one in &group.alerts {
+                                @if let Some(e) = &one.last_error {
+                                    @if one.status.as_str() != "delivered" { div.error { (one.webhook) ": " (clip(e, 90)) } }
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// A one-character delivery state beside a webhook's name.
+fn status_mark(status: &str) -> &'static str {
+    match status {
+        "delivered" => "✓",
+        "failed" => "✗",
+        _ => "○",
     }
 }
 
@@ -237,7 +359,12 @@ fn trends(series: &[Series]) -> Markup {
     }
 }
 
-fn articles_box(page: &ArticlePage, query: &ArticleQuery, choices: &Choices<'_>, now: DateTime<Utc>) -> Markup {
+fn articles_box(
+    page: &ArticlePage,
+    query: &ArticleQuery,
+    choices: &Choices<'_>,
+    now: DateTime<Utc>,
+) -> Markup {
     html! {
         h2 { "Articles" }
         (filter_form(query, choices))
@@ -256,15 +383,20 @@ fn articles_box(page: &ArticlePage, query: &ArticleQuery, choices: &Choices<'_>,
 
 fn filter_form(query: &ArticleQuery, choices: &Choices<'_>) -> Markup {
     let country = query.country();
-    let countries: Vec<(String, String)> =
-        with_selected(choices.countries.iter().map(|(c, _)| c.clone()).collect(), country.as_deref())
-            .into_iter()
-            .map(|c| {
-                let label = country_label(&c);
-                (c, label)
-            })
-            .collect();
-    let regions = with_selected(choices.regions.iter().map(|(r, _)| r.clone()).collect(), query.region().as_deref());
+    let countries: Vec<(String, String)> = with_selected(
+        choices.countries.iter().map(|(c, _)| c.clone()).collect(),
+        country.as_deref(),
+    )
+    .into_iter()
+    .map(|c| {
+        let label = country_label(&c);
+        (c, label)
+    })
+    .collect();
+    let regions = with_selected(
+        choices.regions.iter().map(|(r, _)| r.clone()).collect(),
+        query.region().as_deref(),
+    );
     let topics = with_selected(choices.topics.to_vec(), query.topic().as_deref());
     let watchlists = with_selected(choices.watchlists.to_vec(), query.watchlist().as_deref());
     let pairs = |v: Vec<String>| v.into_iter().map(|x| (x.clone(), x)).collect::<Vec<_>>();
@@ -304,10 +436,10 @@ fn select(name: &str, label: &str, options: &[(String, String)], selected: Optio
 /// The choices, plus the current selection if it is not among them (so a
 /// link to a rare tag still shows as selected).
 fn with_selected(mut values: Vec<String>, selected: Option<&str>) -> Vec<String> {
-    if let Some(s) = selected {
-        if !values.iter().any(|v| v.eq_ignore_ascii_case(s)) {
-            values.push(s.to_string());
-        }
+    if let Some(s) = selected
+        && !values.iter().any(|v| v.eq_ignore_ascii_case(s))
+    {
+        values.push(s.to_string());
     }
     values.sort_by_key(|v| v.to_lowercase());
     values
@@ -339,7 +471,12 @@ fn article_row(item: &Listed, now: DateTime<Utc>) -> Markup {
     }
 }
 
-fn chips(countries: &[String], regions: &[String], topics: &[String], watchlists: &[String]) -> Markup {
+fn chips(
+    countries: &[String],
+    regions: &[String],
+    topics: &[String],
+    watchlists: &[String],
+) -> Markup {
     html! {
         @if !(countries.is_empty() && regions.is_empty() && topics.is_empty() && watchlists.is_empty()) {
             div.chips {
@@ -353,7 +490,10 @@ fn chips(countries: &[String], regions: &[String], topics: &[String], watchlists
 }
 
 fn feeds_box(feeds: &[FeedHealth], now: DateTime<Utc>) -> Markup {
-    let failing = feeds.iter().filter(|f| matches!(f.status.as_str(), "failing" | "gone")).count();
+    let failing = feeds
+        .iter()
+        .filter(|f| matches!(f.status.as_str(), "failing" | "gone"))
+        .count();
     let mut sorted: Vec<&FeedHealth> = feeds.iter().collect();
     sorted.sort_by_key(|f| (status_rank(&f.status), f.name.to_lowercase()));
     html! {
@@ -390,14 +530,20 @@ fn status_rank(status: &str) -> u8 {
     match status {
         "failing" => 0,
         "gone" => 1,
-        "quiet" => 2,
-        "new" => 3,
-        _ => 4,
+        "error" => 2,
+        "quiet" => 3,
+        "new" => 4,
+        _ => 5,
     }
 }
 
-async fn article_page(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an article id")))?;
+async fn article_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("{id:?} is not an article id")))?;
     let detail = state
         .with_store(move |store| api::load_article(store, id))
         .await?
@@ -410,7 +556,7 @@ async fn article_page(State(state): State<AppState>, Path(id): Path<String>) -> 
             h1 { (non_empty(&art.title, "(untitled)")) }
             div.meta {
                 span.feed { (art.feed) } " · "
-                time datetime=(art.published) { (art.published) } " (" (ago_str(&art.published, now)) ")"
+                time datetime=(art.published) { (long_time(&art.published)) } " (" (ago_str(&art.published, now)) ")"
                 @if let Some(lang) = &art.lang { " · " (lang) }
             }
             (chips(&art.countries, &art.regions, &art.topics, &art.watchlists))
@@ -504,14 +650,21 @@ pub fn safe_href(url: &str) -> Option<String> {
 
 /// `/` filtered by one value.
 fn link_with(key: &str, value: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair(key, value).finish();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, value)
+        .finish();
     format!("/?{query}")
 }
 
 /// The current filters with the cursor moved to `before`.
 fn older_link(q: &ArticleQuery, before: i64) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
-    let fields = [("country", q.country()), ("region", q.region()), ("topic", q.topic()), ("watchlist", q.watchlist())];
+    let fields = [
+        ("country", q.country()),
+        ("region", q.region()),
+        ("topic", q.topic()),
+        ("watchlist", q.watchlist()),
+    ];
     for (key, value) in fields {
         if let Some(v) = value {
             s.append_pair(key, &v);
@@ -522,7 +675,10 @@ fn older_link(q: &ArticleQuery, before: i64) -> String {
 }
 
 fn country_label(code: &str) -> String {
-    match COUNTRY_NAMES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)) {
+    match COUNTRY_NAMES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+    {
         Some((c, name)) => format!("{name} ({c})"),
         None => code.to_string(),
     }
@@ -545,6 +701,17 @@ fn clip(text: &str, max: usize) -> String {
 /// RFC 3339 in UTC with a `Z`, as the API writes times.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// "5 Sep 2026, 02:49 UTC" from an RFC 3339 time.
+fn long_time(rfc: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc) {
+        Ok(t) => t
+            .with_timezone(&Utc)
+            .format("%-d %b %Y, %H:%M UTC")
+            .to_string(),
+        Err(_) => rfc.to_string(),
+    }
 }
 
 fn ago_str(rfc: &str, now: DateTime<Utc>) -> String {
@@ -582,16 +749,31 @@ mod tests {
 
     #[test]
     fn only_http_links_are_emitted() {
-        assert_eq!(safe_href("https://example.org/a b").as_deref(), Some("https://example.org/a%20b"));
-        assert_eq!(safe_href("http://example.org/").as_deref(), Some("http://example.org/"));
-        for bad in ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<script>", "vbscript:x", "/relative", ""] {
+        assert_eq!(
+            safe_href("https://example.org/a b").as_deref(),
+            Some("https://example.org/a%20b")
+        );
+        assert_eq!(
+            safe_href("http://example.org/").as_deref(),
+            Some("http://example.org/")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,<script>",
+            "vbscript:x",
+            "/relative",
+            "",
+        ] {
             assert_eq!(safe_href(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn times_read_as_people_say_them() {
-        let now = DateTime::parse_from_rfc3339("2026-10-18T09:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-10-18T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         assert_eq!(ago(at("2026-10-18T08:55:00Z"), now), "5 min ago");
         assert_eq!(ago(at("2026-10-18T06:00:00Z"), now), "3 h ago");
@@ -602,8 +784,15 @@ mod tests {
 
     #[test]
     fn links_keep_filters_and_encode_values() {
-        assert_eq!(link_with("region", "Fergana Valley"), "/?region=Fergana+Valley");
-        let q = ArticleQuery { country: Some("kz".into()), q: Some("rail".into()), ..Default::default() };
+        assert_eq!(
+            link_with("region", "Fergana Valley"),
+            "/?region=Fergana+Valley"
+        );
+        let q = ArticleQuery {
+            country: Some("kz".into()),
+            q: Some("rail".into()),
+            ..Default::default()
+        };
         assert_eq!(older_link(&q, 42), "/?country=KZ&before=42");
         assert_eq!(country_label("kz"), "Kazakhstan (KZ)");
         assert_eq!(country_label("ZZ"), "ZZ");

@@ -87,7 +87,12 @@ impl Store {
         Ok(first
             .iter_days()
             .take(days as usize)
-            .map(|d| (d, counts.get(&(day_start(d) / DAY_SECS)).copied().unwrap_or(0)))
+            .map(|d| {
+                (
+                    d,
+                    counts.get(&(day_start(d) / DAY_SECS)).copied().unwrap_or(0),
+                )
+            })
             .collect())
     }
 
@@ -112,9 +117,10 @@ impl Store {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![kind.tag_column_value(), since.timestamp(), limit], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        let rows = stmt.query_map(
+            params![kind.tag_column_value(), since.timestamp(), limit],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -122,17 +128,24 @@ impl Store {
     ///
     /// # Errors
     /// A database error; a row whose JSON does not parse is skipped with a log line.
-    pub fn article_matches(&self, id: ArticleId) -> Result<Vec<(String, Vec<TermMatch>)>, StoreError> {
+    pub fn article_matches(
+        &self,
+        id: ArticleId,
+    ) -> Result<Vec<(String, Vec<TermMatch>)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT watchlist, matches FROM article_matches WHERE article_id = ?1 ORDER BY watchlist")?;
-        let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (watchlist, json) = row?;
             match serde_json::from_str::<Vec<TermMatch>>(&json) {
                 Ok(terms) => out.push((watchlist, terms)),
-                Err(e) => tracing::warn!(article_id = id, watchlist, error = %e, "stored matches are not valid JSON"),
+                Err(e) => {
+                    tracing::warn!(article_id = id, watchlist, error = %e, "stored matches are not valid JSON")
+                }
             }
         }
         Ok(out)
@@ -143,11 +156,15 @@ impl Store {
     /// # Errors
     /// A database error.
     pub fn totals(&self) -> Result<Totals, StoreError> {
-        let articles: i64 = self.conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
+        let articles: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
         Ok(Totals {
             articles: u64::try_from(articles).unwrap_or(0),
-            alerts: self.count_by("SELECT status, COUNT(*) FROM alerts GROUP BY status ORDER BY status")?,
-            feeds: self.count_by("SELECT status, COUNT(*) FROM feeds GROUP BY status ORDER BY status")?,
+            alerts: self
+                .count_by("SELECT status, COUNT(*) FROM alerts GROUP BY status ORDER BY status")?,
+            feeds: self
+                .count_by("SELECT status, COUNT(*) FROM feeds GROUP BY status ORDER BY status")?,
         })
     }
 
@@ -155,7 +172,10 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?)))?;
         let rows: Vec<(String, i64)> = rows.collect::<Result<_, _>>()?;
-        Ok(rows.into_iter().map(|(s, n)| (s, u64::try_from(n).unwrap_or(0))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 
     /// Proves the database accepts writes: takes the write lock and releases
@@ -171,7 +191,10 @@ impl Store {
 
 /// Unix time of midnight UTC at the start of `day`.
 fn day_start(day: NaiveDate) -> i64 {
-    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp()
+    day.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp()
 }
 
 #[cfg(test)]
@@ -182,7 +205,7 @@ mod tests {
         store
             .conn
             .execute_batch(
-                "INSERT INTO feeds (id, url, current_url, name, status, created) VALUES
+                r#"INSERT INTO feeds (id, url, current_url, name, status, created) VALUES
                     (1, 'http://a/feed', 'http://a/feed', 'A', 'ok', 0),
                     (2, 'http://b/feed', 'http://b/feed', 'B', 'failing', 0);
                  INSERT INTO articles (id, feed_id, url, title, summary, body, published, fetched, content_hash) VALUES
@@ -199,7 +222,7 @@ mod tests {
                  INSERT INTO alerts (msg_id, article_id, watchlist, webhook, payload, status, created, next_attempt) VALUES
                     ('m1', 3, 'xinjiang', 'ops', '{}', 'pending', 0, 0),
                     ('m2', 3, 'xinjiang', 'chat', '{}', 'delivered', 0, 0),
-                    ('m3', 1, 'xinjiang', 'chat', '{}', 'delivered', 0, 0);",
+                    ('m3', 1, 'xinjiang', 'chat', '{}', 'delivered', 0, 0);"#,
             )
             .unwrap();
     }
@@ -218,22 +241,41 @@ mod tests {
     #[test]
     fn counts_per_day_are_dense_and_bounded_by_utc_days() {
         let (_dir, store) = store();
-        let counts = store.tag_counts_per_day(TagKind::Country, "KZ", 3, date("2026-10-03")).unwrap();
+        let counts = store
+            .tag_counts_per_day(TagKind::Country, "KZ", 3, date("2026-10-03"))
+            .unwrap();
         assert_eq!(
             counts,
-            vec![(date("2026-10-01"), 2), (date("2026-10-02"), 0), (date("2026-10-03"), 1)]
+            vec![
+                (date("2026-10-01"), 2),
+                (date("2026-10-02"), 0),
+                (date("2026-10-03"), 1)
+            ]
         );
     }
 
     #[test]
     fn counts_per_day_for_a_watchlist_use_matches() {
         let (_dir, store) = store();
-        let counts = store.tag_counts_per_day(TagKind::Watchlist, "xinjiang", 2, date("2026-10-03")).unwrap();
-        assert_eq!(counts, vec![(date("2026-10-02"), 0), (date("2026-10-03"), 1)]);
-        let region = store.tag_counts_per_day(TagKind::Region, "Xinjiang", 1, date("2026-10-03")).unwrap();
+        let counts = store
+            .tag_counts_per_day(TagKind::Watchlist, "xinjiang", 2, date("2026-10-03"))
+            .unwrap();
+        assert_eq!(
+            counts,
+            vec![(date("2026-10-02"), 0), (date("2026-10-03"), 1)]
+        );
+        let region = store
+            .tag_counts_per_day(TagKind::Region, "Xinjiang", 1, date("2026-10-03"))
+            .unwrap();
         assert_eq!(region, vec![(date("2026-10-03"), 1)]);
-        let terms = vec![TermMatch { term: "Xinjiang".into(), snippet: "in [Xinjiang] today".into() }];
-        assert_eq!(store.article_matches(3).unwrap(), vec![("xinjiang".to_string(), terms)]);
+        let terms = vec![TermMatch {
+            term: "Xinjiang".into(),
+            snippet: "in [Xinjiang] today".into(),
+        }];
+        assert_eq!(
+            store.article_matches(3).unwrap(),
+            vec![("xinjiang".to_string(), terms)]
+        );
         assert!(store.article_matches(1).unwrap().is_empty());
     }
 
@@ -253,7 +295,10 @@ mod tests {
         let (_dir, store) = store();
         let totals = store.totals().unwrap();
         assert_eq!(totals.articles, 4);
-        assert_eq!(totals.alerts, vec![("delivered".into(), 2), ("pending".into(), 1)]);
+        assert_eq!(
+            totals.alerts,
+            vec![("delivered".into(), 2), ("pending".into(), 1)]
+        );
         assert_eq!(totals.feeds, vec![("failing".into(), 1), ("ok".into(), 1)]);
         store.check_writable().unwrap();
     }
