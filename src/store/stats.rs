@@ -6,6 +6,7 @@ use super::{Store, StoreError};
 use crate::model::{ArticleId, TermMatch};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
+use std::collections::HashMap;
 
 /// Seconds in a UTC day; days are counted on the article's `published` time.
 const DAY_SECS: i64 = 86_400;
@@ -43,6 +44,9 @@ impl TagKind {
     }
 }
 
+/// Counts per UTC day, oldest first.
+pub type DailySeries = Vec<(NaiveDate, u32)>;
+
 /// Row counts for `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -66,61 +70,107 @@ impl Store {
         days: u32,
         today: NaiveDate,
     ) -> Result<Vec<(NaiveDate, u32)>, StoreError> {
-        let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
-        let from = day_start(first);
-        let until = day_start(today) + DAY_SECS;
-        // A tag kind filters `article_tags`; a watchlist filters `article_matches`.
-        // `?1` is NULL for a watchlist so both forms bind the same parameters.
-        let (source, filter) = match kind.tag_column_value() {
-            Some(_) => ("article_tags t", "t.kind = ?1 AND t.value = ?2"),
-            None => ("article_matches t", "?1 IS NULL AND t.watchlist = ?2"),
-        };
-        let sql = format!(
-            "SELECT a.published / {DAY_SECS}, COUNT(*) FROM {source} JOIN articles a ON a.id = t.article_id \
-             WHERE {filter} AND a.published >= ?3 AND a.published < ?4 GROUP BY 1"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![kind.tag_column_value(), value, from, until], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
-        })?;
-        let counts: std::collections::HashMap<i64, u32> = rows.collect::<Result<_, _>>()?;
-        Ok(first
-            .iter_days()
-            .take(days as usize)
-            .map(|d| {
-                (
-                    d,
-                    counts.get(&(day_start(d) / DAY_SECS)).copied().unwrap_or(0),
-                )
-            })
-            .collect())
+        let mut series = self.daily_counts(kind, Some(value), days, today)?;
+        Ok(match series.pop() {
+            Some((_, points)) => points,
+            None => dense(&HashMap::new(), days, today),
+        })
     }
 
-    /// The `limit` most frequent values of `kind` among articles published
-    /// since `since`, most frequent first (ties by value).
+    /// Articles per UTC day for every value of `kind` seen in the `days` days
+    /// ending with `today` (or only for `value`), in one pass over those days.
+    /// Each series is dense and oldest first; series come by total, largest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn daily_counts(
+        &self,
+        kind: TagKind,
+        value: Option<&str>,
+        days: u32,
+        today: NaiveDate,
+    ) -> Result<Vec<(String, DailySeries)>, StoreError> {
+        let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
+        let (from, until) = (day_start(first), day_start(today) + DAY_SECS);
+        // A tag kind reads `article_tags`; a watchlist reads `article_matches`.
+        // `?1` is NULL for a watchlist so both forms bind the same parameters.
+        let (source, column, kind_filter) = match kind.tag_column_value() {
+            Some(_) => ("article_tags", "value", "t.kind = ?1"),
+            None => ("article_matches", "watchlist", "?1 IS NULL"),
+        };
+        let value_filter = if value.is_some() {
+            format!("AND t.{column} = ?4")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT t.{column}, a.published / {DAY_SECS}, COUNT(*) \
+             FROM articles a JOIN {source} t ON t.article_id = a.id \
+             WHERE {kind_filter} AND a.published >= ?2 AND a.published < ?3 {value_filter} GROUP BY 1, 2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        };
+        let rows = match value {
+            Some(v) => stmt.query_map(params![kind.tag_column_value(), from, until, v], map)?,
+            None => stmt.query_map(params![kind.tag_column_value(), from, until], map)?,
+        };
+        let mut by_value: HashMap<String, HashMap<i64, u32>> = HashMap::new();
+        for row in rows {
+            let (v, day, n) = row?;
+            by_value.entry(v).or_default().insert(day, n);
+        }
+        let mut series: Vec<(String, DailySeries)> = by_value
+            .into_iter()
+            .map(|(v, counts)| (v, dense(&counts, days, today)))
+            .collect();
+        let total =
+            |points: &[(NaiveDate, u32)]| points.iter().map(|(_, n)| u64::from(*n)).sum::<u64>();
+        series.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then_with(|| a.0.cmp(&b.0)));
+        Ok(series)
+    }
+
+    /// The `limit` most frequent values of `kind`, among articles published
+    /// since `since` or (with `None`) among all articles, most frequent first
+    /// (ties by value). Without a time bound it reads only the tag index.
     ///
     /// # Errors
     /// A database error.
     pub fn top_tags(
         &self,
         kind: TagKind,
-        since: DateTime<Utc>,
+        since: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<(String, u32)>, StoreError> {
-        let (source, value, filter) = match kind.tag_column_value() {
-            Some(_) => ("article_tags t", "t.value", "t.kind = ?1"),
-            None => ("article_matches t", "t.watchlist", "?1 IS NULL"),
+        let (source, column, kind_filter) = match kind.tag_column_value() {
+            Some(_) => ("article_tags", "value", "t.kind = ?1"),
+            None => ("article_matches", "watchlist", "?1 IS NULL"),
+        };
+        let (join, time_filter) = match since {
+            Some(_) => (
+                "JOIN articles a ON a.id = t.article_id",
+                "AND a.published >= ?3",
+            ),
+            None => ("", ""),
         };
         let sql = format!(
-            "SELECT {value}, COUNT(*) AS n FROM {source} JOIN articles a ON a.id = t.article_id \
-             WHERE {filter} AND a.published >= ?2 GROUP BY {value} ORDER BY n DESC, {value} LIMIT ?3"
+            "SELECT t.{column}, COUNT(*) AS n FROM {source} t {join} \
+             WHERE {kind_filter} {time_filter} GROUP BY t.{column} ORDER BY n DESC, t.{column} LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![kind.tag_column_value(), since.timestamp(), limit],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+        let rows = match since {
+            Some(t) => {
+                stmt.query_map(params![kind.tag_column_value(), limit, t.timestamp()], map)?
+            }
+            None => stmt.query_map(params![kind.tag_column_value(), limit], map)?,
+        };
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -187,6 +237,22 @@ impl Store {
         self.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?;
         Ok(())
     }
+}
+
+/// One count per day for the `days` days ending with `today`, oldest first;
+/// `counts` is keyed by days since the Unix epoch.
+fn dense(counts: &HashMap<i64, u32>, days: u32, today: NaiveDate) -> Vec<(NaiveDate, u32)> {
+    let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
+    first
+        .iter_days()
+        .take(days as usize)
+        .map(|d| {
+            (
+                d,
+                counts.get(&(day_start(d) / DAY_SECS)).copied().unwrap_or(0),
+            )
+        })
+        .collect()
 }
 
 /// Unix time of midnight UTC at the start of `day`.
@@ -280,14 +346,51 @@ mod tests {
     }
 
     #[test]
+    fn daily_counts_give_every_value_in_one_pass_largest_first() {
+        let (_dir, store) = store();
+        let series = store
+            .daily_counts(TagKind::Country, None, 3, date("2026-10-03"))
+            .unwrap();
+        let names: Vec<&str> = series.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(names, ["KZ", "CN"]);
+        assert_eq!(
+            series[0].1,
+            store
+                .tag_counts_per_day(TagKind::Country, "KZ", 3, date("2026-10-03"))
+                .unwrap()
+        );
+        assert_eq!(
+            series[1].1,
+            vec![
+                (date("2026-10-01"), 1),
+                (date("2026-10-02"), 0),
+                (date("2026-10-03"), 0)
+            ]
+        );
+        let none = store
+            .tag_counts_per_day(TagKind::Topic, "water", 2, date("2026-10-03"))
+            .unwrap();
+        assert_eq!(none, vec![(date("2026-10-02"), 0), (date("2026-10-03"), 0)]);
+    }
+
+    #[test]
     fn top_tags_rank_by_count_since_a_time() {
         let (_dir, store) = store();
         let since = date("2026-10-01").and_hms_opt(0, 0, 0).unwrap().and_utc();
-        let top = store.top_tags(TagKind::Country, since, 10).unwrap();
+        let top = store.top_tags(TagKind::Country, Some(since), 10).unwrap();
         assert_eq!(top, vec![("KZ".to_string(), 3), ("CN".to_string(), 1)]);
-        assert_eq!(store.top_tags(TagKind::Country, since, 1).unwrap().len(), 1);
-        let lists = store.top_tags(TagKind::Watchlist, since, 10).unwrap();
+        assert_eq!(
+            store
+                .top_tags(TagKind::Country, Some(since), 1)
+                .unwrap()
+                .len(),
+            1
+        );
+        let all = store.top_tags(TagKind::Country, None, 10).unwrap();
+        assert_eq!(all, vec![("KZ".to_string(), 4), ("CN".to_string(), 1)]);
+        let lists = store.top_tags(TagKind::Watchlist, Some(since), 10).unwrap();
         assert_eq!(lists, vec![("xinjiang".to_string(), 1)]);
+        assert_eq!(store.top_tags(TagKind::Watchlist, None, 10).unwrap(), lists);
     }
 
     #[test]
