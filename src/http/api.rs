@@ -45,6 +45,8 @@ pub struct ArticleQuery {
     pub topic: Option<String>,
     pub watchlist: Option<String>,
     pub feed: Option<String>,
+    /// Publishing country of the feed (news *from* there), ISO alpha-2.
+    pub source_country: Option<String>,
     /// Full-text query; results are then ranked by relevance.
     pub q: Option<String>,
     /// A duration back from now (`7d`), a date or an RFC 3339 time.
@@ -131,6 +133,7 @@ impl ArticleQuery {
             since,
             limit,
             before_id,
+            source_country: Self::value(&self.source_country).map(|c| c.to_ascii_uppercase()),
         })
     }
 }
@@ -188,6 +191,11 @@ fn passes(a: &ArticleView, f: &ArticleFilter) -> bool {
         .feed
         .as_ref()
         .is_none_or(|want| a.sources.iter().any(|s| &s.feed == want) || &a.feed == want);
+    let source_ok = f.source_country.as_ref().is_none_or(|want| {
+        a.source_country
+            .as_ref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(want))
+    });
     let since_ok = f.since.is_none_or(|since| {
         DateTime::parse_from_rfc3339(&a.published).is_ok_and(|p| p.with_timezone(&Utc) >= since)
     });
@@ -196,6 +204,7 @@ fn passes(a: &ArticleView, f: &ArticleFilter) -> bool {
         && has(&a.topics, &f.topic)
         && has(&a.watchlists, &f.watchlist)
         && feed_ok
+        && source_ok
         && since_ok
 }
 

@@ -139,6 +139,7 @@ mod tests {
             topics: vec!["trade".to_string()],
             watchlists: vec!["xinjiang".to_string()],
             sources: vec![],
+            source_country: None,
         }
     }
 

@@ -298,9 +298,9 @@ fn alerts_box(alerts: &[AlertRow], now: DateTime<Utc>) -> Markup {
                     li.alert {
                         span class={ "badge " (group.status()) } { (group.status()) }
                         div.alert-main {
-                            @match (alert.article_id, &alert.title) {
-                                (Some(id), Some(title)) => { a.alert-title href=(format!("/articles/{id}")) { (title) } }
-                                _ => { span.alert-title { (alert.kind) } }
+                            @match alert.article_id {
+                                Some(id) => { a.alert-title href=(format!("/articles/{id}")) { (alert.title) } }
+                                None => { span.alert-title { (alert.title) } }
                             }
                             div.meta {
                                 @if !alert.watchlist.is_empty() {
