@@ -235,6 +235,20 @@ impl Session<'_> {
     }
 }
 
+const HOSTILE_TITLE: &str = "Border talks <script>alert(1)</script> resume";
+
+/// Stores an old article whose text carries script, event-handler and
+/// `javascript:` payloads; returns its id. Old, so the screenshot never shows it.
+fn store_hostile(store: &mut crate::store::Store, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    let mut s = super::testing::recent_articles().remove(0);
+    s.title = HOSTILE_TITLE.to_string();
+    s.summary = "Officials met <img src=x onerror=alert(1)> in Osh".to_string();
+    s.body = "Read <a href=\"javascript:alert(1)\">the statement</a>.".to_string();
+    s.url = "javascript:alert(1)".to_string();
+    s.minutes_ago = 60 * 24 * 80;
+    super::testing::store_seeds(store, &[s], now)[0]
+}
+
 /// The tools, or `None` when the run asked to skip the browser test.
 fn browser_tools() -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program(
@@ -262,8 +276,10 @@ async fn the_country_filter_shows_exactly_that_countrys_articles_in_chromium() {
         return;
     };
     let mut seeded = None;
+    let mut hostile = 0;
     let server = TestServer::start(Options::default(), |store, now| {
-        seeded = Some(seed_realistic(store, now))
+        seeded = Some(seed_realistic(store, now));
+        hostile = store_hostile(store, now);
     })
     .await;
     let (seeds, _) = seeded.unwrap();
@@ -319,6 +335,25 @@ async fn the_country_filter_shows_exactly_that_countrys_articles_in_chromium() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot-phone.png");
         std::fs::write(&path, session.screenshot().await).unwrap();
     }
+    // Hostile feed text stays text in a real browser: nothing runs, no dialog opens.
+    session
+        .go(&server.url(&format!("/articles/{hostile}")))
+        .await;
+    assert_eq!(
+        session.call(reqwest::Method::GET, "/title", None).await,
+        HOSTILE_TITLE
+    );
+    assert!(session.find_all("script, img, iframe").await.is_empty());
+    let heading = session.find("h1").await;
+    assert_eq!(session.text(&heading).await, HOSTILE_TITLE);
+    let alert = driver
+        .client
+        .get(format!("{}/session/{}/alert/text", driver.base, session.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alert.status(), 404, "no alert() dialog is open");
+
     session.close().await;
     drop(driver);
     server.stop().await;
