@@ -97,6 +97,15 @@ impl ArticleQuery {
     pub fn text(&self) -> Option<String> {
         Self::value(&self.q)
     }
+    pub fn feed(&self) -> Option<String> {
+        Self::value(&self.feed)
+    }
+    pub fn since(&self) -> Option<String> {
+        Self::value(&self.since)
+    }
+    pub fn source_country(&self) -> Option<String> {
+        Self::value(&self.source_country).map(|c| c.to_ascii_uppercase())
+    }
 
     /// The validated store filter, with one extra row asked for to learn whether a next page exists.
     ///
@@ -129,11 +138,11 @@ impl ArticleQuery {
             region: self.region(),
             topic: self.topic(),
             watchlist: self.watchlist(),
-            feed: Self::value(&self.feed),
+            feed: self.feed(),
             since,
             limit,
             before_id,
-            source_country: Self::value(&self.source_country).map(|c| c.to_ascii_uppercase()),
+            source_country: self.source_country(),
         })
     }
 }
@@ -149,7 +158,17 @@ pub fn query_articles(
     filter: &ArticleFilter,
 ) -> Result<ArticlePage, StoreError> {
     if let Some(text) = query.text() {
-        let hits = store.search(&text, filter.limit * SEARCH_DEPTH)?;
+        let narrowed = ArticleFilter {
+            limit: 0,
+            before_id: None,
+            ..filter.clone()
+        } != ArticleFilter::default();
+        let depth = if narrowed {
+            filter.limit * SEARCH_DEPTH
+        } else {
+            filter.limit
+        };
+        let hits = store.search(&text, depth)?;
         let articles = hits
             .into_iter()
             .filter(|h| passes(&h.article, filter))

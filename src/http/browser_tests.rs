@@ -26,7 +26,8 @@ const PHONE: (u32, u32) = (390, 1200);
 /// Finds a program on `PATH`, or at the path an environment variable gives.
 fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)

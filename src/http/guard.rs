@@ -44,7 +44,8 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
     match host {
         Some(h) if host_allowed(&h, state.listen, &state.allowed_hosts) => next.run(req).await,
         other => {
-            tracing::warn!(
+            // Debug, not warn: a hostile page could otherwise flood the journal.
+            tracing::debug!(
                 host = other.as_deref().unwrap_or(""),
                 "HTTP request refused: unknown Host"
             );

@@ -665,6 +665,9 @@ fn older_link(q: &ArticleQuery, before: i64) -> String {
         ("region", q.region()),
         ("topic", q.topic()),
         ("watchlist", q.watchlist()),
+        ("feed", q.feed()),
+        ("source_country", q.source_country()),
+        ("since", q.since()),
     ];
     for (key, value) in fields {
         if let Some(v) = value {
