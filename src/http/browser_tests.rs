@@ -247,6 +247,7 @@ fn store_hostile(store: &mut crate::store::Store, now: chrono::DateTime<chrono::
     s.body = "Read <a href=\"javascript:alert(1)\">the statement</a>.".to_string();
     s.url = "javascript:alert(1)".to_string();
     s.minutes_ago = 60 * 24 * 80;
+    s.watchlists = vec![];
     super::testing::store_seeds(store, &[s], now)[0]
 }
 
