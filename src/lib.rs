@@ -17,6 +17,7 @@
 //! - [`text`] and [`terms`]: folding and the multi-term automaton shared by tagger and matcher.
 //! - [`tagger`]: countries, regions and topics from a multilingual gazetteer.
 //! - [`matcher`]: watchlists compiled once; which match an article and why.
+//! - [`story`]: near-duplicate fingerprints that group one story across outlets and scripts.
 //! - [`store`]: SQLite; one poll is one transaction that also writes the alert outbox.
 //! - [`outbox`]: alert policy without I/O: ids, payloads, retry schedule.
 //! - [`notifier`]: delivers due alerts to webhooks.
@@ -41,6 +42,7 @@ pub mod poll;
 pub mod replay;
 pub mod scheduler;
 pub mod store;
+pub mod story;
 pub mod tagger;
 pub mod telemetry;
 pub mod terms;

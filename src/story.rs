@@ -1,0 +1,629 @@
+//! Stories across outlets: near-duplicate fingerprints of article text, so that one
+//! story republished by several outlets (or in both scripts of one language) groups.
+//!
+//! # How a text becomes a fingerprint
+//!
+//! 1. Each field (title, summary, body) is folded with [`crate::text::fold`]: NFKC,
+//!    case, Latin diacritics, apostrophe variants.
+//! 2. It is cut into words (letters and digits; each CJK character is a word of its
+//!    own, since those scripts put no spaces between words). Apostrophes inside a word
+//!    are dropped, so `O‘zbekiston`, `O'zbekiston` and `Ozbekiston` are one word.
+//! 3. Cyrillic letters are romanised with one table ([`romanise`]) and every word,
+//!    Latin or romanised, is reduced to a coarse spelling key ([`skeleton`]): `sh`→`s`,
+//!    `ch`→`c`, `zh`→`j`, `kh`/`x`→`h`, `ts`→`c`, `y`→`i`, `i` before `e` dropped. The
+//!    key is not readable; it only has to agree between the Cyrillic and Latin forms
+//!    of one language: Uzbek (`Тошкентда` / `Toshkentda`, `йўловчи` / `yo‘lovchi`,
+//!    `Ер` / `Yer`) and Kazakh (Cyrillic / the 2021 Latin alphabet, whose `ş`, `ç`, `ğ`
+//!    lose their marks in folding). Russian has no Latin edition to agree with, so its
+//!    key only has to be stable.
+//! 4. Every run of [`SHINGLE_WORDS`] words inside one field is a shingle, hashed to 64
+//!    bits; the fingerprint keeps the set of shingle hashes.
+//! 5. For lookup, a MinHash signature of [`BANDS`] × [`ROWS`] hash functions gives one
+//!    key per band (LSH). Two texts share a band key with probability about
+//!    `1 - (1 - J²)^BANDS` for a Jaccard similarity `J` of their shingle sets, so the
+//!    store finds candidates through an index of band keys, never by a scan.
+//! 6. A candidate is confirmed by the exact Jaccard similarity of the two shingle sets
+//!    ([`same_story`]).
+//!
+//! # Why MinHash with bands rather than SimHash
+//!
+//! A rewritten republication (new lede, an extra paragraph, a few sentences
+//! reworded) keeps roughly 40-70% of its 3-word shingles. 64-bit SimHash puts such a
+//! pair some 15-20 bits apart, too close to unrelated texts (about 32) to separate
+//! reliably, and finding neighbours within 20 bits cannot be done with exact-match
+//! index lookups (the permuted-table trick only works for a few bits). MinHash bands
+//! are plain equality keys in an SQLite index, and their threshold is set in terms
+//! of Jaccard similarity, which is what "the same text, somewhat edited" means.
+//! The store keeps only the band keys: the exact check re-shingles a candidate's
+//! stored text, which costs tens of microseconds and saves storing a signature.
+//!
+//! # Limits
+//!
+//! Grouping sees shared wording, not shared facts: two outlets that each write the
+//! story from scratch share few shingles and stay apart, as do translations (an
+//! English and a Russian report of one event). Texts shorter than [`MIN_SHINGLES`]
+//! shingles (a headline alone) never group.
+
+use crate::model::ArticleText;
+use crate::text::{APOSTROPHE, fold, is_cjk};
+
+/// Words per shingle. Three words are specific enough that unrelated articles on the
+/// same topic share few shingles ("the railway line" is common, "second railway line
+/// between" is not), while one changed word spoils only three shingles.
+pub const SHINGLE_WORDS: usize = 3;
+
+/// Distinct shingles a text needs before it may group with anything. 24 shingles is
+/// about two sentences: more than any headline, so a title-only item (or a title and
+/// a one-line teaser) cannot match every story that shares a phrase with it.
+pub const MIN_SHINGLES: usize = 24;
+
+/// Jaccard similarity of shingle sets from which two texts are one story. Rewritten
+/// republications (new lede, an extra paragraph, some sentences reworded) measure
+/// 0.4-0.7; different stories on one topic from the same region, which share names
+/// and stock phrases ("Kazakhstan Temir Zholy", "the Dostyk border crossing"),
+/// measure under 0.1. 0.3 leaves room on both sides.
+pub const SAME_STORY_JACCARD: f64 = 0.3;
+
+/// Jaccard similarity from which a new item of a feed is the same item re-issued
+/// under a new link (an edited title, a corrected sentence) rather than a new
+/// story. Much stricter than [`SAME_STORY_JACCARD`]: one outlet's daily items built
+/// on a template (exchange rates, weather) share most of their wording, and must
+/// stay separate articles.
+pub const REPUBLISHED_JACCARD: f64 = 0.8;
+
+/// LSH bands. With [`ROWS`] = 2, a pair is looked at with probability
+/// `1 - (1 - J²)^16`: 0.78 at J = 0.3, 0.93 at 0.4, 0.99 at 0.5, while two
+/// unrelated texts (J ≈ 0.01) meet with probability 0.002. Each band is one index
+/// row per article, so more bands cost storage on every article.
+pub const BANDS: usize = 16;
+
+/// MinHash values per band; see [`BANDS`].
+pub const ROWS: usize = 2;
+
+/// The near-duplicate fingerprint of one article's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Hashes of the text's shingles, sorted and distinct.
+    shingles: Vec<u64>,
+    /// One LSH key per band; empty when the text is too short to group.
+    bands: Vec<i64>,
+}
+
+impl Fingerprint {
+    /// The LSH band keys to index and look up; empty for texts too short to group.
+    /// Each key is below 2^31, so SQLite stores it in four bytes.
+    pub fn bands(&self) -> &[i64] {
+        &self.bands
+    }
+
+    /// Number of distinct shingles.
+    pub fn len(&self) -> usize {
+        self.shingles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shingles.is_empty()
+    }
+
+    /// True when the text is long enough to group with others ([`MIN_SHINGLES`]).
+    pub fn is_groupable(&self) -> bool {
+        self.shingles.len() >= MIN_SHINGLES
+    }
+
+    /// Jaccard similarity of the two shingle sets, 0 when both are empty.
+    pub fn similarity(&self, other: &Fingerprint) -> f64 {
+        let (a, b) = (&self.shingles, &other.shingles);
+        let (mut i, mut j, mut common) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let union = a.len() + b.len() - common;
+        if union == 0 {
+            0.0
+        } else {
+            common as f64 / union as f64
+        }
+    }
+}
+
+/// The fingerprint of an article's title, summary and body (see the module docs).
+pub fn fingerprint(text: ArticleText<'_>) -> Fingerprint {
+    let mut shingles = Vec::new();
+    for field in [text.title, text.summary, text.body] {
+        let words = words(field);
+        shingles.extend(words.windows(SHINGLE_WORDS).map(shingle_hash));
+    }
+    shingles.sort_unstable();
+    shingles.dedup();
+    let bands = if shingles.len() >= MIN_SHINGLES {
+        band_keys(&shingles)
+    } else {
+        Vec::new()
+    };
+    Fingerprint { shingles, bands }
+}
+
+/// True when `a` and `b` are texts of one story: both long enough to group, and
+/// similar enough ([`SAME_STORY_JACCARD`]).
+pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> bool {
+    a.is_groupable() && b.is_groupable() && a.similarity(b) >= SAME_STORY_JACCARD
+}
+
+/// True when `a` and `b` are one item re-issued by its own feed: both long enough to
+/// group, and nearly the same text ([`REPUBLISHED_JACCARD`]).
+pub fn republished(a: &Fingerprint, b: &Fingerprint) -> bool {
+    a.is_groupable() && b.is_groupable() && a.similarity(b) >= REPUBLISHED_JACCARD
+}
+
+/// Hashes of the words of `s`, in order, each reduced to its spelling key.
+fn words(s: &str) -> Vec<u64> {
+    let folded = fold(s);
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut flush = |word: &mut String| {
+        if !word.is_empty() {
+            out.push(hash_bytes(skeleton(word).as_bytes()));
+            word.clear();
+        }
+    };
+    for (i, c) in folded.text.char_indices() {
+        if is_cjk(c) {
+            flush(&mut word);
+            word.push(c);
+            flush(&mut word);
+        } else if c.is_alphanumeric() {
+            // Folding turned `ё` into `е`; Uzbek writes it `yo` in Latin.
+            let yo = c == 'е' && s[folded.map[i]..].starts_with(['ё', 'Ё']);
+            match romanise(c) {
+                _ if yo => word.push_str("yo"),
+                Some(latin) => word.push_str(latin),
+                None => word.push(c),
+            }
+        } else if c != APOSTROPHE {
+            flush(&mut word);
+        }
+    }
+    flush(&mut word);
+    out
+}
+
+/// Latin for a folded (lower-case) Cyrillic letter, `None` for anything else. One
+/// spelling per letter, chosen so that [`skeleton`] of the result agrees with the
+/// Uzbek and Kazakh Latin alphabets: Uzbek `ў` o‘, `ғ` g‘, `қ` q, `ҳ` h, `х` x, `ж` j;
+/// Kazakh `ә` ä, `ө` ö, `ү` ü, `ұ` ū, `ң` ñ, `һ` h, `і` ı; Tajik `ҷ` j, `ӣ` i, `ӯ` u.
+fn romanise(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' | 'ә' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' | 'ғ' | 'ґ' => "g",
+        'д' => "d",
+        'е' | 'э' | 'є' => "e",
+        'ж' | 'ҷ' | 'ј' => "j",
+        'з' => "z",
+        'и' | 'і' | 'ї' | 'ӣ' => "i",
+        'й' | 'ы' => "y",
+        'к' => "k",
+        'қ' | 'ҡ' => "q",
+        'л' => "l",
+        'м' => "m",
+        'н' | 'ң' => "n",
+        'о' | 'ө' | 'ў' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' | 'ү' | 'ұ' | 'ӯ' => "u",
+        'ф' => "f",
+        'х' => "x",
+        'ҳ' | 'һ' => "h",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' | 'ь' => "",
+        'ю' => "yu",
+        'я' => "ya",
+        _ => return None,
+    })
+}
+
+/// The spelling key of a Latin (or romanised) word: the letter groups that Latin
+/// alphabets of the region spell differently collapse to one letter (module docs).
+fn skeleton(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match (out.chars().next_back(), c) {
+            (Some('s' | 'c'), 'h') => {}
+            (Some('z'), 'h') => replace_last(&mut out, 'j'),
+            (Some('k'), 'h') => replace_last(&mut out, 'h'),
+            (Some('t'), 's') => replace_last(&mut out, 'c'),
+            (_, 'x') => out.push('h'),
+            (_, 'y') => out.push('i'),
+            (_, 'e') => {
+                // Uzbek writes `ye` where Cyrillic has `е` after a vowel or at the start.
+                while out.ends_with('i') {
+                    out.pop();
+                }
+                out.push('e');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn replace_last(s: &mut String, c: char) {
+    s.pop();
+    s.push(c);
+}
+
+/// FNV-1a, finished with [`mix`]: a hash fixed by this code, never by the Rust
+/// version or a random seed, because band keys are stored and looked up across
+/// restarts and upgrades.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(h)
+}
+
+/// The SplitMix64 finaliser: spreads every input bit over the whole output.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// One hash of a run of words; the order of the words counts.
+fn shingle_hash(words: &[u64]) -> u64 {
+    words
+        .iter()
+        .fold(0u64, |h, &w| mix(h.rotate_left(17) ^ w))
+}
+
+/// The MinHash signature of `shingles` cut into [`BANDS`] keys of [`ROWS`] values.
+fn band_keys(shingles: &[u64]) -> Vec<i64> {
+    let mut mins = [u64::MAX; BANDS * ROWS];
+    for &s in shingles {
+        for (i, min) in mins.iter_mut().enumerate() {
+            // Hash function i: the shingle mixed with a per-function constant.
+            let seeded = mix(s ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            *min = (*min).min(seeded);
+        }
+    }
+    mins.chunks(ROWS)
+        .enumerate()
+        .map(|(band, values)| {
+            let key = values
+                .iter()
+                .fold(band as u64, |h, &v| mix(h.rotate_left(23) ^ v));
+            (key & 0x7fff_ffff) as i64
+        })
+        .collect()
+}
+
+/// Realistic texts for the tests of this module and of the store.
+#[cfg(test)]
+pub(crate) mod samples {
+    use crate::model::ArticleText;
+
+    /// A plain-text article: title, summary, body.
+    pub type Sample = (&'static str, &'static str, &'static str);
+
+    pub fn text(s: &Sample) -> ArticleText<'static> {
+        ArticleText {
+            title: s.0,
+            summary: s.1,
+            body: s.2,
+        }
+    }
+
+    /// A Kazinform story as the agency's feed gives it.
+    pub const KAZINFORM_BAKHTY: Sample = (
+        "Kazakhstan, China agree to build second railway line at Bakhty crossing",
+        "ASTANA. KAZINFORM – Kazakhstan and China have signed an agreement to build a \
+         second railway line between Ayagoz and the Bakhty border crossing, Kazinform \
+         News Agency correspondent reports.",
+        "Kazakhstan and China have signed an agreement to build a second railway line \
+         between Ayagoz and the Bakhty border crossing, Kazinform News Agency \
+         correspondent reports.\n\n\
+         The document was signed in Beijing by the chairman of the board of Kazakhstan \
+         Temir Zholy, Nurlan Sauranbayev, and the head of China State Railway Group \
+         during the meeting of the intergovernmental cooperation committee.\n\n\
+         The new line will be 272 kilometres long and is expected to raise the capacity \
+         of the crossing to 20 million tonnes of cargo a year. Construction is scheduled \
+         to begin in the spring of 2025 and to be completed by the end of 2027.\n\n\
+         According to the national railway company, freight traffic between the two \
+         countries grew by 23 percent in the first nine months of the year, and the \
+         existing crossings at Dostyk and Altynkol are working at the limit of their \
+         capacity.\n\n\
+         Bakhty will become the third railway crossing on the Kazakh-Chinese border. The \
+         project is part of a wider programme to build 5,000 kilometres of new railway \
+         lines in Kazakhstan by 2030.",
+    );
+
+    /// The same story republished by another outlet: a new headline and lede, the
+    /// agency's sentences partly reworded, and a paragraph of its own at the end.
+    pub const REPUBLISHED_BAKHTY: Sample = (
+        "Third Kazakh-Chinese rail crossing: agreement signed on Ayagoz-Bakhty line",
+        "Astana and Beijing have agreed on a new rail link to the Bakhty crossing, a move \
+         that should ease congestion at Dostyk and Altynkol.",
+        "Astana and Beijing have agreed on a new rail link to the Bakhty crossing, a move \
+         that should ease the congestion at Dostyk and Altynkol, Kazinform reported on \
+         Tuesday.\n\n\
+         The document was signed in Beijing by Nurlan Sauranbayev, chairman of the board \
+         of Kazakhstan Temir Zholy, and the head of China State Railway Group during a \
+         meeting of the intergovernmental cooperation committee.\n\n\
+         The new line will be 272 kilometres long and is expected to raise the capacity \
+         of the crossing to 20 million tonnes of cargo a year. Construction is due to \
+         begin in the spring of 2025 and to be completed by the end of 2027.\n\n\
+         According to the national railway company, freight traffic between the two \
+         countries grew by 23 percent in the first nine months of the year, and the \
+         existing crossings at Dostyk and Altynkol are working at the limit of their \
+         capacity.\n\n\
+         Bakhty will become the third railway crossing on the Kazakh-Chinese border. The \
+         project is part of a wider programme to build 5,000 kilometres of new railway \
+         lines in Kazakhstan by 2030.\n\n\
+         Analysts expect the new line to shorten waiting times for container trains \
+         bound for Europe, which at peak periods have reached several days at Dostyk \
+         station, according to freight forwarders in Almaty.",
+    );
+
+    /// A different railway story from the same region and week.
+    pub const DOSTYK_MOYINTY: Sample = (
+        "Second track of Dostyk-Moyinty railway doubles transit capacity",
+        "Kazakhstan Temir Zholy has put the second track of the Dostyk-Moyinty line into \
+         service, raising the number of train pairs a day from 12 to 60.",
+        "Kazakhstan Temir Zholy has put the second track of the Dostyk-Moyinty railway \
+         into permanent service, the company said on Monday.\n\n\
+         The 836-kilometre section links the Dostyk border crossing with the central \
+         regions of the country and carries most of the container traffic between China \
+         and Europe that passes through Kazakhstan. With the second track, the line can \
+         handle 60 pairs of trains a day instead of 12, and the speed of freight trains \
+         will rise to 80 kilometres per hour.\n\n\
+         More than 4,000 workers and 1,500 units of machinery were involved in the \
+         construction, which began in 2022. Five new stations and 24 sidings were built \
+         along the route.\n\n\
+         The company expects transit cargo through Dostyk to reach 35 million tonnes by \
+         2027. Container trains from Chongqing and Xi'an will spend up to two days less \
+         on the Kazakh section of the route.",
+    );
+
+    /// Another railway story, on a neighbouring project.
+    pub const CKU_FINANCING: Sample = (
+        "China-Kyrgyzstan-Uzbekistan railway: financing agreement signed",
+        "The three countries have agreed how the 4.7 billion dollar railway through \
+         Kyrgyzstan will be paid for.",
+        "China, Kyrgyzstan and Uzbekistan have signed an agreement on the financing of \
+         the China-Kyrgyzstan-Uzbekistan railway, the Kyrgyz Ministry of Transport and \
+         Communications reported.\n\n\
+         The 523-kilometre line will run from Kashgar through Torugart and Jalal-Abad to \
+         Andijan. Its cost is estimated at 4.7 billion dollars, of which China will \
+         provide 51 percent and Kyrgyzstan and Uzbekistan the rest through a joint \
+         venture registered in Bishkek.\n\n\
+         Construction of the Kyrgyz section, which includes more than 40 tunnels and 90 \
+         bridges, is expected to take six years. Officials say the railway will cut the \
+         delivery time of goods from China to the Persian Gulf by about a week and will \
+         compete with the route through Kazakhstan.\n\n\
+         Freight volumes on the new line are forecast at 15 million tonnes a year in the \
+         first stage.",
+    );
+
+    /// An Uzbek story in the Latin alphabet (as kun.uz or gazeta.uz publish it), with
+    /// the apostrophe variants outlets actually use.
+    pub const UZ_METRO_LATIN: Sample = (
+        "Toshkentda yangi metro bekatlari foydalanishga topshirildi",
+        "Yer usti halqa metro liniyasining to‘rtta yangi bekati ochildi.",
+        "Poytaxtning Yangihayot tumanida Yer usti halqa metro liniyasining to‘rtta yangi \
+         bekati foydalanishga topshirildi. Bu haqda Toshkent shahar hokimligi matbuot \
+         xizmati xabar berdi.\n\n\
+         Yangi bekatlar orqali kuniga qariyb o‘ttiz ming yo‘lovchi tashiladi, deb \
+         hisoblanmoqda. Liniyaning umumiy uzunligi o‘n bir kilometrni tashkil etadi. \
+         Qurilish ishlari ikki yil davom etdi va unga davlat byudjetidan mablagʻ \
+         ajratildi.\n\n\
+         Hokimlik ma’lumotiga ko‘ra, kelgusi yilda yana uchta bekat qurilishi \
+         rejalashtirilgan. Yo'l haqi boshqa liniyalardagi kabi ikki ming so‘mni tashkil \
+         etadi.",
+    );
+
+    /// The same Uzbek story in the Cyrillic alphabet.
+    pub const UZ_METRO_CYRILLIC: Sample = (
+        "Тошкентда янги метро бекатлари фойдаланишга топширилди",
+        "Ер усти ҳалқа метро линиясининг тўртта янги бекати очилди.",
+        "Пойтахтнинг Янгиҳаёт туманида Ер усти ҳалқа метро линиясининг тўртта янги \
+         бекати фойдаланишга топширилди. Бу ҳақда Тошкент шаҳар ҳокимлиги матбуот \
+         хизмати хабар берди.\n\n\
+         Янги бекатлар орқали кунига қарийб ўттиз минг йўловчи ташилади, деб \
+         ҳисобланмоқда. Линиянинг умумий узунлиги ўн бир километрни ташкил этади. \
+         Қурилиш ишлари икки йил давом этди ва унга давлат бюджетидан маблағ \
+         ажратилди.\n\n\
+         Ҳокимлик маълумотига кўра, келгуси йилда яна учта бекат қурилиши \
+         режалаштирилган. Йўл ҳақи бошқа линиялардаги каби икки минг сўмни ташкил \
+         этади.",
+    );
+
+    /// A different Uzbek story (Latin) on Tashkent transport, for contrast.
+    pub const UZ_BUS_LATIN: Sample = (
+        "Toshkentda 200 ta yangi elektrobus yo‘lga chiqadi",
+        "Poytaxt jamoat transporti parki yangilanmoqda.",
+        "Toshkent shahar hokimligi yil oxirigacha poytaxt ko‘chalariga 200 ta yangi \
+         elektrobus chiqarilishini ma’lum qildi. Elektrobuslar Xitoyda ishlab \
+         chiqarilgan va har biri bir marta quvvatlanganda 250 kilometr yura oladi.\n\n\
+         Yangi avtobuslar asosan Chilonzor va Yunusobod tumanlaridagi yo‘nalishlarga \
+         qo‘yiladi. Ular uchun shaharda o‘nta zaryadlash stansiyasi qurilmoqda. \
+         Transport boshqarmasi ma’lumotiga ko‘ra, eski dizel avtobuslar bosqichma-bosqich \
+         hisobdan chiqariladi.",
+    );
+
+    /// Kazakh in Cyrillic and in the 2021 Latin alphabet: the same two sentences.
+    pub const KZ_CYRILLIC: Sample = (
+        "Қазақстан мен Қытай арасындағы жүк тасымалы өсті",
+        "",
+        "Биылғы тоғыз айда Қазақстан мен Қытай арасындағы теміржол жүк тасымалы жиырма \
+         үш пайызға өсті. Бұл туралы Қазақстан темір жолы ұлттық компаниясы хабарлады. \
+         Достық және Алтынкөл өткелдері толық қуатпен жұмыс істеп тұр, сондықтан Бақты \
+         арқылы жаңа желі салынады.",
+    );
+
+    pub const KZ_LATIN: Sample = (
+        "Qazaqstan men Qytai arasyndağy jük tasymaly östı",
+        "",
+        "Biylğy toğyz aida Qazaqstan men Qytai arasyndağy temırjol jük tasymaly jiyrma \
+         üş paiyzğa östı. Būl turaly Qazaqstan temır joly ūlttyq kompaniiasy habarlady. \
+         Dostyq jäne Altynköl ötkelderı tolyq quatpen jūmys ıstep tūr, sondyqtan Baqty \
+         arqyly jaña jelı salynady.",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::*;
+    use super::*;
+
+    fn fp(s: &Sample) -> Fingerprint {
+        fingerprint(text(s))
+    }
+
+    #[test]
+    fn republication_with_new_lede_and_extra_paragraph_is_one_story() {
+        let (a, b) = (fp(&KAZINFORM_BAKHTY), fp(&REPUBLISHED_BAKHTY));
+        let j = a.similarity(&b);
+        assert!(same_story(&a, &b), "similarity {j:.2}");
+        assert!(j < REPUBLISHED_JACCARD, "a rewrite is not a re-issue: {j:.2}");
+    }
+
+    #[test]
+    fn different_railway_stories_are_not_one_story() {
+        let stories = [
+            fp(&KAZINFORM_BAKHTY),
+            fp(&REPUBLISHED_BAKHTY),
+            fp(&DOSTYK_MOYINTY),
+            fp(&CKU_FINANCING),
+        ];
+        for (i, j) in [(0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] {
+            let s = stories[i].similarity(&stories[j]);
+            assert!(!same_story(&stories[i], &stories[j]), "{i}/{j}: {s:.2}");
+            assert!(s < 0.1, "{i}/{j}: {s:.2} is close to the threshold");
+        }
+    }
+
+    #[test]
+    fn uzbek_cyrillic_and_latin_editions_are_one_story() {
+        let (lat, cyr) = (fp(&UZ_METRO_LATIN), fp(&UZ_METRO_CYRILLIC));
+        assert_eq!(
+            lat.similarity(&cyr),
+            1.0,
+            "every word must romanise to the Latin edition's key"
+        );
+        assert!(same_story(&lat, &cyr));
+        let bus = fp(&UZ_BUS_LATIN);
+        assert!(!same_story(&bus, &lat) && !same_story(&bus, &cyr));
+    }
+
+    #[test]
+    fn kazakh_cyrillic_and_2021_latin_agree() {
+        let (cyr, lat) = (fp(&KZ_CYRILLIC), fp(&KZ_LATIN));
+        assert!(cyr.is_groupable(), "{} shingles", cyr.len());
+        assert_eq!(cyr.similarity(&lat), 1.0);
+    }
+
+    #[test]
+    fn spelling_keys_of_both_scripts_agree_word_by_word() {
+        for (cyrillic, latin) in [
+            ("Ўзбекистон", "O‘zbekiston"),
+            ("ғалла", "g'alla"),
+            ("Ер", "Yer"),
+            ("поезд", "poyezd"),
+            ("ёшлар", "yoshlar"),
+            ("маълумот", "ma’lumot"),
+            ("хабар", "xabar"),
+            ("ҳоким", "hokim"),
+            ("бюджет", "byudjet"),
+            ("Қазақстан", "Qazaqstan"),
+            ("шаһар", "şahar"),
+            ("Ақмешіт", "Aqmeşıt"),
+            ("ұлттық", "ūlttyq"),
+        ] {
+            assert_eq!(words(cyrillic), words(latin), "{cyrillic} / {latin}");
+        }
+        // Keys stay apart where the words differ.
+        assert_ne!(words("Ташкент"), words("Тошкент"));
+        assert_ne!(words("bank"), words("bang"));
+    }
+
+    #[test]
+    fn title_only_items_group_with_nothing() {
+        let title_only = |s: &Sample| fingerprint(ArticleText { title: s.0, summary: "", body: "" });
+        let (a, b) = (title_only(&KAZINFORM_BAKHTY), title_only(&KAZINFORM_BAKHTY));
+        assert!(!a.is_groupable() && a.bands().is_empty());
+        assert!(!same_story(&a, &b), "even an identical headline is too little");
+        assert!(!same_story(&a, &fp(&KAZINFORM_BAKHTY)));
+        // A headline with a one-line teaser is still too short.
+        let teaser = fingerprint(ArticleText {
+            title: KAZINFORM_BAKHTY.0,
+            summary: "Kazakhstan and China have signed an agreement on the Bakhty line.",
+            body: "",
+        });
+        assert!(!teaser.is_groupable(), "{} shingles", teaser.len());
+    }
+
+    #[test]
+    fn republished_needs_nearly_the_same_text() {
+        let original = fp(&KAZINFORM_BAKHTY);
+        let retitled = fingerprint(ArticleText {
+            title: "Kazakhstan and China sign deal on second Bakhty railway line",
+            ..text(&KAZINFORM_BAKHTY)
+        });
+        assert!(republished(&original, &retitled));
+        assert!(!republished(&original, &fp(&REPUBLISHED_BAKHTY)));
+    }
+
+    #[test]
+    fn band_keys_are_fixed_and_shared_by_one_story() {
+        let a = fp(&KAZINFORM_BAKHTY);
+        assert_eq!(a.bands().len(), BANDS);
+        assert!(a.bands().iter().all(|&k| (0..1 << 31).contains(&k)));
+        assert_eq!(a, fp(&KAZINFORM_BAKHTY), "deterministic");
+        let shared = |x: &Fingerprint, y: &Fingerprint| {
+            x.bands().iter().filter(|k| y.bands().contains(k)).count()
+        };
+        assert!(shared(&a, &fp(&REPUBLISHED_BAKHTY)) > 0);
+        let (lat, cyr) = (fp(&UZ_METRO_LATIN), fp(&UZ_METRO_CYRILLIC));
+        assert_eq!(shared(&lat, &cyr), BANDS);
+        assert_eq!(shared(&a, &fp(&DOSTYK_MOYINTY)), 0);
+        assert_eq!(shared(&a, &fp(&CKU_FINANCING)), 0);
+    }
+
+    #[test]
+    fn cjk_text_is_shingled_by_character() {
+        let a = fingerprint(ArticleText {
+            title: "",
+            summary: "",
+            body: "中欧班列经霍尔果斯口岸出境的数量今年前九个月同比增长百分之二十三，\
+                   阿拉山口口岸的通关能力已接近饱和。",
+        });
+        assert!(a.is_groupable(), "{} shingles", a.len());
+    }
+
+    #[test]
+    fn similarity_of_empty_texts_is_zero() {
+        let empty = fingerprint(ArticleText {
+            title: "",
+            summary: "",
+            body: "",
+        });
+        assert!(empty.is_empty());
+        assert_eq!(empty.similarity(&empty), 0.0);
+    }
+}
