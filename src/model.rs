@@ -111,4 +111,7 @@ pub struct Match {
     pub webhooks: Vec<String>,
     /// The `any`/`all` terms that were found, first occurrence of each.
     pub matches: Vec<TermMatch>,
+    /// The watchlist alerts once per story (`per = "story"`), not once per article.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_story: bool,
 }

@@ -287,9 +287,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// One hash of a run of words; the order of the words counts.
 fn shingle_hash(words: &[u64]) -> u64 {
-    words
-        .iter()
-        .fold(0u64, |h, &w| mix(h.rotate_left(17) ^ w))
+    words.iter().fold(0u64, |h, &w| mix(h.rotate_left(17) ^ w))
 }
 
 /// The MinHash signature of `shingles` cut into [`BANDS`] keys of [`ROWS`] values.
@@ -500,7 +498,10 @@ mod tests {
         let (a, b) = (fp(&KAZINFORM_BAKHTY), fp(&REPUBLISHED_BAKHTY));
         let j = a.similarity(&b);
         assert!(same_story(&a, &b), "similarity {j:.2}");
-        assert!(j < REPUBLISHED_JACCARD, "a rewrite is not a re-issue: {j:.2}");
+        assert!(
+            j < REPUBLISHED_JACCARD,
+            "a rewrite is not a re-issue: {j:.2}"
+        );
     }
 
     #[test]
@@ -564,10 +565,19 @@ mod tests {
 
     #[test]
     fn title_only_items_group_with_nothing() {
-        let title_only = |s: &Sample| fingerprint(ArticleText { title: s.0, summary: "", body: "" });
+        let title_only = |s: &Sample| {
+            fingerprint(ArticleText {
+                title: s.0,
+                summary: "",
+                body: "",
+            })
+        };
         let (a, b) = (title_only(&KAZINFORM_BAKHTY), title_only(&KAZINFORM_BAKHTY));
         assert!(!a.is_groupable() && a.bands().is_empty());
-        assert!(!same_story(&a, &b), "even an identical headline is too little");
+        assert!(
+            !same_story(&a, &b),
+            "even an identical headline is too little"
+        );
         assert!(!same_story(&a, &fp(&KAZINFORM_BAKHTY)));
         // A headline with a one-line teaser is still too short.
         let teaser = fingerprint(ArticleText {

@@ -16,7 +16,7 @@ pub use self::snippet::{SNIPPET_CHARS, snippet};
 pub use self::term::{Role, WatchTerm};
 pub use self::translit::forms as translit_forms;
 
-use crate::config::WatchlistConfig;
+use crate::config::{MatchPer, WatchlistConfig};
 use crate::model::{ArticleText, Match, Tags, TermMatch};
 use crate::terms::{TermSet, TermSetBuilder};
 use crate::text::{Folded, fold};
@@ -57,6 +57,8 @@ struct Compiled {
     countries: Vec<String>,
     topics: Vec<String>,
     feeds: Vec<String>,
+    /// `per = "story"`: alert once per story.
+    per_story: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +131,7 @@ impl WatchlistSet {
                 countries: w.countries.clone(),
                 topics: w.topics.clone(),
                 feeds: w.feeds.clone(),
+                per_story: w.per == MatchPer::Story,
             });
         }
         let set = builder.build().map_err(|e| TermError {
@@ -212,6 +215,7 @@ impl WatchlistSet {
             watchlist: list.name.clone(),
             webhooks: list.webhooks.clone(),
             matches,
+            per_story: list.per_story,
         })
     }
 }
@@ -333,6 +337,21 @@ mod tests {
             got[0].matches[1].snippet,
             "Talks were held in Urumqi, capital of the [Xinjiang] Uyghur Autonomous Region (XUAR)."
         );
+    }
+
+    #[test]
+    fn per_story_watchlists_say_so_in_their_matches() {
+        let by_story = WatchlistConfig {
+            per: MatchPer::Story,
+            ..watchlist("by-story", &["Bakhty"])
+        };
+        let set = WatchlistSet::compile(&[watchlist("by-article", &["Bakhty"]), by_story]).unwrap();
+        let got = run(&set, "Bakhty crossing", "", &Tags::default());
+        let per: Vec<(&str, bool)> = got
+            .iter()
+            .map(|m| (m.watchlist.as_str(), m.per_story))
+            .collect();
+        assert_eq!(per, [("by-article", false), ("by-story", true)]);
     }
 
     #[test]

@@ -2,18 +2,36 @@
 //! matches and alert outbox rows), listings with filters, replay and retention.
 
 use super::{Store, StoreError, from_ts, to_ts, ts_text};
-use crate::model::{Article, ArticleId, FeedId, Match, Tags, TermMatch};
+use crate::model::{Article, ArticleId, ArticleText, FeedId, Match, Tags, TermMatch};
 use crate::outbox;
+use crate::story::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Articles matched per transaction by a real replay: short transactions, so
 /// a running daemon's poll never waits long for the write lock.
 const REPLAY_BATCH: usize = 500;
+
+/// How far apart, by publication time, two articles of one story may be.
+/// Republications of an agency story follow within hours or a few days; a
+/// longer window would only let recurring news (a yearly forum, a long trial)
+/// join last month's story.
+pub const STORY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// How far apart, by publication time, a feed's item and its re-issue under a
+/// new link may be. Outlets re-issue an item the same day or the next (a
+/// corrected headline); beyond that, near-identical text from one feed is a
+/// new item on a template.
+pub const REISSUE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(2);
+
+/// Candidates compared exactly per new article, those sharing the most band
+/// keys first. True near-duplicates share many bands; the cap bounds the work
+/// when a key is shared by many articles (an outlet's boilerplate paragraph).
+const MAX_STORY_CANDIDATES: i64 = 20;
 
 /// Pages given back to the file system per `incremental_vacuum` step, so one
 /// step holds the write lock only briefly (4 KiB pages: 8 MiB a step).
@@ -31,6 +49,8 @@ pub struct IngestReport {
     /// Items that were a new source (another feed, or a new GUID) of an
     /// article already stored, without an edit.
     pub linked: usize,
+    /// New articles that joined a story already stored (another outlet's text of it).
+    pub grouped: usize,
     /// Alert rows created.
     pub alerts: usize,
 }
@@ -56,6 +76,8 @@ pub struct ArticleFilter {
     /// Articles carried by a feed configured with this publishing country
     /// (news *from* an outlet there, not news *about* it).
     pub source_country: Option<String>,
+    /// Articles of this story (its id, as in [`ArticleView::story`]).
+    pub story: Option<ArticleId>,
 }
 
 /// One source of an article: a feed that carried it and the link it gave.
@@ -88,6 +110,9 @@ pub struct ArticleView {
     pub sources: Vec<SourceView>,
     /// Publishing country configured for the first feed, if any.
     pub source_country: Option<String>,
+    /// The story it belongs to: the id of the story's first article, its own id
+    /// when no other outlet's text of it was found (see `story`).
+    pub story: ArticleId,
 }
 
 /// One (article, watchlist) pair a replay found.
@@ -158,9 +183,15 @@ impl Store {
     /// its text hash is the same, else an edit; an unknown item whose
     /// normalised URL is stored becomes another source of that article (and an
     /// edit when its feed already had a source of it, e.g. a changed GUID);
-    /// anything else is new. `matcher` runs only for new, edited and newly
+    /// an unknown item whose text is nearly that of an item its feed gave
+    /// within [`REISSUE_WINDOW`] (and no longer carries) is that item re-issued
+    /// under a new link, so an edit too; anything else is new. A new article
+    /// joins the story of the most similar article published within
+    /// [`STORY_WINDOW`] by another feed, if one is similar enough
+    /// ([`story::same_story`]). `matcher` runs only for new, edited and newly
     /// linked articles, and a watchlist alerts only the first time it matches
-    /// an article. If anything fails (or `matcher` panics), nothing is stored.
+    /// an article (with `per = "story"`, the first time it matches the story).
+    /// If anything fails (or `matcher` panics), nothing is stored.
     ///
     /// # Errors
     /// A database error; the whole poll is rolled back.
@@ -172,8 +203,13 @@ impl Store {
     ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
         let mut report = IngestReport::default();
+        // Items this poll carries: none of them is a re-issue of another.
+        let in_poll: HashSet<(FeedId, &str)> = articles
+            .iter()
+            .map(|a| (a.feed_id, a.identity.as_str()))
+            .collect();
         for article in articles {
-            ingest_one(&tx, article, matcher, now, &mut report)?;
+            ingest_one(&tx, article, matcher, now, &in_poll, &mut report)?;
         }
         tx.commit()?;
         Ok(report)
@@ -308,6 +344,7 @@ impl Store {
         let mut deleted = 0;
         loop {
             let tx = self.begin_immediate()?;
+            delete_pruned_bands(&tx, cutoff, batch)?;
             tx.execute(
                 "INSERT OR REPLACE INTO pruned_sources (feed_id, identity, pruned_at)
                  SELECT s.feed_id, s.identity, ?3 FROM article_sources s WHERE s.article_id IN
@@ -385,6 +422,7 @@ impl Store {
                     watchlists: Vec::new(),
                     sources: Vec::new(),
                     source_country: r.get(8)?,
+                    story: r.get(9)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -507,7 +545,7 @@ impl Store {
 
 /// Article columns of an `ArticleView`, joined with the first feed for its name.
 const VIEW_SELECT: &str = "SELECT a.id, a.url, a.title, COALESCE(f.name, f.title, f.url), \
-     a.published, a.fetched, a.lang, a.summary, f.country \
+     a.published, a.fetched, a.lang, a.summary, f.country, COALESCE(a.story_id, a.id) \
      FROM articles a JOIN feeds f ON f.id = a.feed_id";
 
 /// ` AND ...` clauses and their parameters for a filter.
@@ -550,6 +588,12 @@ fn filter_clauses(filter: &ArticleFilter) -> (String, Vec<Value>) {
             Value::Text(cc.trim().to_string()),
         );
     }
+    if let Some(story) = filter.story {
+        add(
+            " AND a.id IN (SELECT id FROM articles WHERE story_id = ? UNION ALL SELECT ?)",
+            Value::Integer(story),
+        );
+    }
     if let Some(since) = filter.since {
         add(" AND a.published >= ?", Value::Integer(to_ts(since)));
     }
@@ -586,6 +630,7 @@ fn ingest_one(
     a: &Article,
     matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
     now: DateTime<Utc>,
+    in_poll: &HashSet<(FeedId, &str)>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     let hash = content_hash(a);
@@ -622,10 +667,91 @@ fn ingest_one(
         report.unchanged += 1;
         return Ok(());
     }
-    let id = insert_article(tx, a, &hash, now)?;
+    let fingerprint = story::fingerprint(a.text());
+    let near = near_duplicates(tx, a, &fingerprint, in_poll)?;
+    if let Some(id) = near.reissue_of {
+        insert_source(tx, id, a, &hash, now)?;
+        if update_text(tx, id, a, &hash)? {
+            report.updated.push(id);
+        } else {
+            report.linked += 1;
+        }
+        report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
+        return Ok(());
+    }
+    let id = insert_article(tx, a, &hash, near.story, &fingerprint, now)?;
     report.new.push(id);
+    report.grouped += usize::from(near.story.is_some());
     report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
     Ok(())
+}
+
+/// What the stored near-duplicates of a new item say about it.
+#[derive(Debug, Default)]
+struct Near {
+    /// The item is this article of its own feed, re-issued under a new link.
+    reissue_of: Option<ArticleId>,
+    /// The story (its first article's id) another feed's text of it belongs to.
+    story: Option<ArticleId>,
+}
+
+/// Finds the new item's near-duplicates through the band index and checks each
+/// exactly; the most similar of each kind wins.
+fn near_duplicates(
+    tx: &Transaction<'_>,
+    a: &Article,
+    fingerprint: &Fingerprint,
+    in_poll: &HashSet<(FeedId, &str)>,
+) -> Result<Near, StoreError> {
+    let mut near = Near::default();
+    if fingerprint.bands().is_empty() {
+        return Ok(near);
+    }
+    let published = to_ts(a.published);
+    let window = STORY_WINDOW.num_seconds();
+    let mut stmt = tx.prepare_cached(
+        "SELECT a.id, COALESCE(a.story_id, a.id), a.published, a.title, a.summary, a.body,
+                (SELECT s.identity FROM article_sources s
+                 WHERE s.article_id = a.id AND s.feed_id = ?4 LIMIT 1)
+         FROM (SELECT b.article_id AS id
+               FROM (SELECT article_id, count(*) AS shared FROM story_bands
+                     WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY article_id) b
+               JOIN articles x ON x.id = b.article_id
+               WHERE x.published BETWEEN ?2 AND ?3
+               ORDER BY b.shared DESC, b.article_id LIMIT ?5) c
+         JOIN articles a ON a.id = c.id",
+    )?;
+    let bands = id_list(fingerprint.bands());
+    let mut rows = stmt.query(params![
+        bands,
+        published - window,
+        published + window,
+        a.feed_id,
+        MAX_STORY_CANDIDATES
+    ])?;
+    let (mut best_reissue, mut best_story) = (0.0, 0.0);
+    while let Some(r) = rows.next()? {
+        let (id, story_id, their_published): (ArticleId, ArticleId, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        let theirs = row_fingerprint(r, 3)?;
+        let same_feed_identity: Option<String> = r.get(6)?;
+        let similarity = fingerprint.similarity(&theirs);
+        match same_feed_identity {
+            Some(identity) => {
+                let reissue = !in_poll.contains(&(a.feed_id, identity.as_str()))
+                    && (published - their_published).abs() <= REISSUE_WINDOW.num_seconds()
+                    && story::republished(fingerprint, &theirs);
+                if reissue && similarity > best_reissue {
+                    (near.reissue_of, best_reissue) = (Some(id), similarity);
+                }
+            }
+            None if story::same_story(fingerprint, &theirs) && similarity > best_story => {
+                (near.story, best_story) = (Some(story_id), similarity);
+            }
+            None => {}
+        }
+    }
+    Ok(near)
 }
 
 fn find_source(
@@ -665,11 +791,13 @@ fn insert_article(
     tx: &Transaction<'_>,
     a: &Article,
     hash: &[u8],
+    story: Option<ArticleId>,
+    fingerprint: &Fingerprint,
     now: DateTime<Utc>,
 ) -> Result<ArticleId, StoreError> {
     tx.prepare_cached(
-        "INSERT INTO articles (feed_id, url, title, summary, body, lang, published, fetched, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO articles (feed_id, url, title, summary, body, lang, published, fetched, content_hash, story_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         a.feed_id,
@@ -680,12 +808,41 @@ fn insert_article(
         a.lang,
         to_ts(a.published),
         to_ts(a.fetched),
-        hash
+        hash,
+        story
     ])?;
     let id = tx.last_insert_rowid();
     insert_source(tx, id, a, hash, now)?;
     insert_tags(tx, id, &a.tags)?;
+    insert_bands(tx, id, fingerprint)?;
     Ok(id)
+}
+
+fn insert_bands(
+    tx: &Transaction<'_>,
+    id: ArticleId,
+    fingerprint: &Fingerprint,
+) -> Result<(), StoreError> {
+    let mut stmt =
+        tx.prepare_cached("INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?1, ?2)")?;
+    for key in fingerprint.bands() {
+        stmt.execute(params![key, id])?;
+    }
+    Ok(())
+}
+
+/// Deletes the band rows of article `id`, whose stored text has `fingerprint`.
+fn delete_bands(
+    tx: &Transaction<'_>,
+    id: ArticleId,
+    fingerprint: &Fingerprint,
+) -> Result<(), StoreError> {
+    let mut stmt =
+        tx.prepare_cached("DELETE FROM story_bands WHERE key = ?1 AND article_id = ?2")?;
+    for key in fingerprint.bands() {
+        stmt.execute(params![key, id])?;
+    }
+    Ok(())
 }
 
 fn insert_source(
@@ -720,22 +877,31 @@ fn insert_tags(tx: &Transaction<'_>, id: ArticleId, tags: &Tags) -> Result<(), S
 }
 
 /// Replaces the article's text and tags with `a`'s when they differ (the
-/// full-text index follows by trigger). Returns whether anything changed.
+/// full-text index follows by trigger, the story bands here; the article stays
+/// in its story). Returns whether anything changed.
 fn update_text(
     tx: &Transaction<'_>,
     id: ArticleId,
     a: &Article,
     hash: &[u8],
 ) -> Result<bool, StoreError> {
-    let changed = tx
+    // The old text, only when it differs: its band keys must go before it does.
+    let Some(old) = tx
         .prepare_cached(
-            "UPDATE articles SET title = ?2, summary = ?3, body = ?4, lang = ?5, content_hash = ?6
-             WHERE id = ?1 AND content_hash <> ?6",
+            "SELECT title, summary, body FROM articles WHERE id = ?1 AND content_hash <> ?2",
         )?
-        .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
-    if changed == 0 {
+        .query_row(params![id, hash], |r| row_fingerprint(r, 0))
+        .optional()?
+    else {
         return Ok(false);
-    }
+    };
+    tx.prepare_cached(
+        "UPDATE articles SET title = ?2, summary = ?3, body = ?4, lang = ?5, content_hash = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
+    delete_bands(tx, id, &old)?;
+    insert_bands(tx, id, &story::fingerprint(a.text()))?;
     tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?
         .execute([id])?;
     insert_tags(tx, id, &a.tags)?;
@@ -744,6 +910,9 @@ fn update_text(
 
 /// Records matches and queues alerts for watchlists new to this article;
 /// returns the number of alert rows created. Shared by ingest and replay.
+///
+/// A `per_story` match queues no alert for a webhook that an alert of the same
+/// watchlist already went to (or waits for) about any article of the story.
 pub(crate) fn apply_matches(
     tx: &Transaction<'_>,
     id: ArticleId,
@@ -765,7 +934,17 @@ pub(crate) fn apply_matches(
             continue; // matched before: never alert twice
         }
         let payload = outbox::payload(id, article, m, now).to_string();
+        let story = if m.per_story {
+            Some(story_of(tx, id)?)
+        } else {
+            None
+        };
         for webhook in &m.webhooks {
+            if let Some(story) = story
+                && story_alerted(tx, story, &m.watchlist, webhook)?
+            {
+                continue;
+            }
             alerts += alert.execute(params![
                 outbox::new_msg_id(),
                 id,
@@ -777,6 +956,57 @@ pub(crate) fn apply_matches(
         }
     }
     Ok(alerts)
+}
+
+/// The fingerprint of the title, summary and body in columns `first..first + 3` of `row`.
+fn row_fingerprint(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Fingerprint> {
+    let (title, summary, body): (String, String, String) =
+        (row.get(first)?, row.get(first + 1)?, row.get(first + 2)?);
+    Ok(story::fingerprint(ArticleText {
+        title: &title,
+        summary: &summary,
+        body: &body,
+    }))
+}
+
+/// Deletes the story band rows of the articles the next prune batch deletes
+/// (the same query as the batch's), by keys recomputed from their text.
+fn delete_pruned_bands(tx: &Transaction<'_>, cutoff: i64, batch: i64) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, title, summary, body FROM articles WHERE id IN
+           (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
+    )?;
+    let mut rows = stmt.query(params![cutoff, batch])?;
+    while let Some(r) = rows.next()? {
+        delete_bands(tx, r.get(0)?, &row_fingerprint(r, 1)?)?;
+    }
+    Ok(())
+}
+
+/// The story an article belongs to (see [`ArticleView::story`]).
+fn story_of(tx: &Transaction<'_>, id: ArticleId) -> Result<ArticleId, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(story_id, id) FROM articles WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(id))
+}
+
+/// True when an alert of `watchlist` to `webhook` exists for an article of
+/// `story`, including its first article after retention deleted it (alerts outlive
+/// their articles).
+fn story_alerted(
+    tx: &Transaction<'_>,
+    story: ArticleId,
+    watchlist: &str,
+    webhook: &str,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM alerts WHERE watchlist = ?2 AND webhook = ?3 AND article_id IN
+               (SELECT id FROM articles WHERE story_id = ?1 UNION ALL SELECT ?1)",
+        )?
+        .exists(params![story, watchlist, webhook])?)
 }
 
 #[cfg(test)]
@@ -1461,6 +1691,468 @@ mod tests {
         assert_eq!(count(&store, "pruned_sources"), 1);
         store.prune(t(7, 0), t(8, 0), 10).unwrap();
         assert_eq!(count(&store, "pruned_sources"), 0);
+    }
+
+    // ---- stories across outlets ----
+
+    use crate::story::samples::{self, Sample};
+
+    fn from_sample(feed_id: FeedId, identity: &str, url: &str, s: &Sample) -> Article {
+        Article {
+            title: s.0.into(),
+            summary: s.1.into(),
+            body: s.2.into(),
+            ..article(feed_id, identity, url, "")
+        }
+    }
+
+    fn story_of_view(store: &Store, id: ArticleId) -> ArticleId {
+        store.article(id).unwrap().unwrap().story
+    }
+
+    fn story_members(store: &Store, story: ArticleId) -> Vec<ArticleId> {
+        let filter = ArticleFilter {
+            story: Some(story),
+            ..Default::default()
+        };
+        let mut ids: Vec<ArticleId> = store
+            .list_articles(&filter)
+            .unwrap()
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn one_story_rewritten_by_two_outlets_is_grouped() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let first = store
+            .ingest(
+                &[from_sample(
+                    a,
+                    "kz-1",
+                    "https://kazinform.test/1",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap();
+        let mut copy = from_sample(
+            b,
+            "b-9",
+            "https://other.test/9",
+            &samples::REPUBLISHED_BAKHTY,
+        );
+        copy.published = t(10, 15);
+        let second = store.ingest(&[copy], &mut no_match, t(10, 16)).unwrap();
+        let (head, member) = (first.new[0], second.new[0]);
+        assert_ne!(head, member, "two outlets' texts stay two articles");
+        assert_eq!(second.grouped, 1);
+        assert_eq!(
+            (story_of_view(&store, head), story_of_view(&store, member)),
+            (head, head)
+        );
+        assert_eq!(story_members(&store, head), [head, member]);
+        let json = serde_json::to_value(store.article(member).unwrap().unwrap()).unwrap();
+        assert_eq!(json["story"], head);
+    }
+
+    #[test]
+    fn different_stories_on_one_topic_are_not_grouped() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let ids = store
+            .ingest(
+                &[
+                    from_sample(a, "1", "https://a.test/1", &samples::DOSTYK_MOYINTY),
+                    from_sample(a, "2", "https://a.test/2", &samples::CKU_FINANCING),
+                ],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap()
+            .new;
+        let report = store
+            .ingest(
+                &[from_sample(
+                    b,
+                    "3",
+                    "https://b.test/3",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut no_match,
+                t(10, 10),
+            )
+            .unwrap();
+        assert_eq!(report.grouped, 0);
+        for id in ids.iter().chain(&report.new) {
+            assert_eq!(story_of_view(&store, *id), *id);
+        }
+    }
+
+    #[test]
+    fn uzbek_story_in_cyrillic_and_latin_is_grouped() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let latin = store
+            .ingest(
+                &[from_sample(
+                    a,
+                    "l",
+                    "https://kun.test/uz/1",
+                    &samples::UZ_METRO_LATIN,
+                )],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap()
+            .new[0];
+        let report = store
+            .ingest(
+                &[
+                    from_sample(b, "c", "https://kun.test/oz/1", &samples::UZ_METRO_CYRILLIC),
+                    from_sample(b, "bus", "https://kun.test/oz/2", &samples::UZ_BUS_LATIN),
+                ],
+                &mut no_match,
+                t(10, 10),
+            )
+            .unwrap();
+        let (cyrillic, bus) = (report.new[0], report.new[1]);
+        assert_eq!(story_of_view(&store, cyrillic), latin);
+        assert_eq!(story_of_view(&store, bus), bus);
+    }
+
+    #[test]
+    fn title_only_items_group_with_nothing() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let headline = samples::KAZINFORM_BAKHTY.0;
+        let bare = |feed, identity: &str, url: &str| Article {
+            summary: String::new(),
+            body: String::new(),
+            ..article(feed, identity, url, headline)
+        };
+        let full = from_sample(a, "full", "https://a.test/full", &samples::KAZINFORM_BAKHTY);
+        store
+            .ingest(
+                &[full, bare(a, "t1", "https://a.test/t1")],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap();
+        let report = store
+            .ingest(
+                &[bare(b, "t2", "https://b.test/t2")],
+                &mut no_match,
+                t(10, 10),
+            )
+            .unwrap();
+        assert_eq!(report.grouped, 0);
+        let id = report.new[0];
+        assert_eq!(story_of_view(&store, id), id);
+        let bands: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM story_bands WHERE article_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(bands, 0, "a headline alone is never indexed");
+    }
+
+    #[test]
+    fn stories_group_across_feeds_only_and_within_the_window() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut first = from_sample(a, "1", "https://a.test/1", &samples::KAZINFORM_BAKHTY);
+        first.published = t(1, 9);
+        let head = store.ingest(&[first], &mut no_match, t(1, 9)).unwrap().new[0];
+        // The same outlet's own follow-up with much the same text: its own story.
+        let mut own = from_sample(a, "2", "https://a.test/2", &samples::REPUBLISHED_BAKHTY);
+        own.published = t(1, 12);
+        // Another outlet republishing it more than a week after both: a new story.
+        let mut late = from_sample(b, "3", "https://b.test/3", &samples::REPUBLISHED_BAKHTY);
+        late.published = t(1, 12) + STORY_WINDOW + chrono::TimeDelta::hours(1);
+        let report = store.ingest(&[own, late], &mut no_match, t(9, 0)).unwrap();
+        assert_eq!(report.grouped, 0);
+        assert_eq!(report.new.len(), 2);
+        assert_eq!(story_members(&store, head), [head]);
+    }
+
+    #[test]
+    fn reissue_under_a_new_link_is_an_edit_of_the_same_article() {
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let mut matcher = title_matcher(&[("sign deal", "deal", &["ops"])]);
+        let id = store
+            .ingest(
+                &[from_sample(
+                    a,
+                    "g1",
+                    "https://a.test/kz-china-bakhty",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut matcher,
+                t(10, 9),
+            )
+            .unwrap()
+            .new[0];
+        // The feed drops the item and re-issues it with a new headline, GUID and link.
+        let mut reissued = from_sample(
+            a,
+            "g2",
+            "https://a.test/kazakhstan-china-sign-deal",
+            &samples::KAZINFORM_BAKHTY,
+        );
+        reissued.title = "Kazakhstan and China sign deal on second Bakhty railway line".into();
+        let report = store.ingest(&[reissued], &mut matcher, t(10, 12)).unwrap();
+        assert_eq!(
+            (report.new.len(), report.updated.clone(), report.alerts),
+            (0, vec![id], 1),
+            "an edit that makes a new watchlist match alerts for it"
+        );
+        let view = store.article(id).unwrap().unwrap();
+        assert!(view.title.contains("sign deal"));
+        assert_eq!(view.sources.len(), 2);
+        assert_eq!(count(&store, "articles"), 1);
+        let bands: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM story_bands", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            bands,
+            crate::story::BANDS as i64,
+            "an edit replaces the band rows"
+        );
+    }
+
+    #[test]
+    fn near_identical_items_in_one_poll_stay_apart() {
+        // A feed carrying both items at once means two items (daily items on a
+        // template), not one re-issued.
+        let (_dir, mut store) = open();
+        let (a, _) = two_feeds(&mut store);
+        let one = from_sample(a, "g1", "https://a.test/1", &samples::KAZINFORM_BAKHTY);
+        let mut two = from_sample(a, "g2", "https://a.test/2", &samples::KAZINFORM_BAKHTY);
+        two.title = "Kazakhstan and China sign deal on second Bakhty railway line".into();
+        store
+            .ingest(&[one.clone()], &mut no_match, t(10, 9))
+            .unwrap();
+        let report = store.ingest(&[one, two], &mut no_match, t(10, 10)).unwrap();
+        assert_eq!((report.new.len(), report.unchanged), (1, 1));
+        assert_eq!(count(&store, "articles"), 2);
+    }
+
+    /// Fires `per-story` (per = "story") and `per-article` on "Bakhty".
+    fn bakhty_matcher(a: &Article) -> Vec<Match> {
+        if !a.body.contains("Bakhty") {
+            return Vec::new();
+        }
+        [("per-story", true), ("per-article", false)]
+            .into_iter()
+            .map(|(name, per_story)| Match {
+                watchlist: name.into(),
+                webhooks: vec!["ops".into(), "chat".into()],
+                matches: vec![TermMatch {
+                    term: "Bakhty".into(),
+                    snippet: "[Bakhty]".into(),
+                }],
+                per_story,
+            })
+            .collect()
+    }
+
+    fn alerts_of(store: &Store, watchlist: &str) -> Vec<(ArticleId, String)> {
+        store
+            .conn
+            .prepare("SELECT article_id, webhook FROM alerts WHERE watchlist = ?1 ORDER BY article_id, webhook")
+            .unwrap()
+            .query_map([watchlist], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn per_story_alerts_once_per_story_per_article_for_each() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let head = store
+            .ingest(
+                &[from_sample(
+                    a,
+                    "1",
+                    "https://a.test/1",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut bakhty_matcher,
+                t(10, 9),
+            )
+            .unwrap()
+            .new[0];
+        let report = store
+            .ingest(
+                &[from_sample(
+                    b,
+                    "2",
+                    "https://b.test/2",
+                    &samples::REPUBLISHED_BAKHTY,
+                )],
+                &mut bakhty_matcher,
+                t(10, 10),
+            )
+            .unwrap();
+        let member = report.new[0];
+        assert_eq!(story_of_view(&store, member), head);
+        assert_eq!(report.alerts, 2, "per-article only: one per webhook");
+        assert_eq!(
+            alerts_of(&store, "per-story"),
+            [(head, "chat".into()), (head, "ops".into())]
+        );
+        assert_eq!(
+            alerts_of(&store, "per-article"),
+            [
+                (head, "chat".into()),
+                (head, "ops".into()),
+                (member, "chat".into()),
+                (member, "ops".into())
+            ]
+        );
+        // The match itself is recorded for both articles.
+        assert_eq!(
+            store.article(member).unwrap().unwrap().watchlists,
+            ["per-article", "per-story"]
+        );
+        // A replay finds nothing new to alert either.
+        let replay = store
+            .replay(t(1, 0), &mut bakhty_matcher, false, t(11, 0))
+            .unwrap();
+        assert_eq!(replay.alerts, 0);
+    }
+
+    #[test]
+    fn per_story_alerts_once_for_two_articles_of_one_story_in_one_poll() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        // The agency's own item matches nothing here (say, a feed filter).
+        let head = store
+            .ingest(
+                &[from_sample(
+                    a,
+                    "1",
+                    "https://a.test/1",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut no_match,
+                t(10, 9),
+            )
+            .unwrap()
+            .new[0];
+        // One poll of another outlet carries its rewrite and, under another link,
+        // the agency text as is: both join the story, in one transaction.
+        let report = store
+            .ingest(
+                &[
+                    from_sample(b, "2", "https://b.test/2", &samples::REPUBLISHED_BAKHTY),
+                    from_sample(b, "3", "https://b.test/3", &samples::KAZINFORM_BAKHTY),
+                ],
+                &mut bakhty_matcher,
+                t(10, 10),
+            )
+            .unwrap();
+        assert_eq!(report.grouped, 2);
+        let first = report.new[0];
+        assert_eq!(story_members(&store, head), [head, first, report.new[1]]);
+        assert_eq!(
+            alerts_of(&store, "per-story"),
+            [(first, "chat".into()), (first, "ops".into())]
+        );
+        assert_eq!(alerts_of(&store, "per-article").len(), 4);
+    }
+
+    #[test]
+    fn per_story_remembers_alerts_of_a_pruned_first_article() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let c = store
+            .sync_feeds(
+                &[crate::store::testutil::feed_config(
+                    "http://c.test/feed",
+                    Some("C"),
+                )],
+                t(1, 0),
+            )
+            .unwrap()
+            .iter()
+            .find(|f| f.name == "C")
+            .unwrap()
+            .id;
+        let mut first = from_sample(a, "1", "https://a.test/1", &samples::KAZINFORM_BAKHTY);
+        first.fetched = t(2, 0);
+        let head = store
+            .ingest(&[first], &mut bakhty_matcher, t(10, 9))
+            .unwrap()
+            .new[0];
+        let second = store
+            .ingest(
+                &[from_sample(
+                    b,
+                    "2",
+                    "https://b.test/2",
+                    &samples::REPUBLISHED_BAKHTY,
+                )],
+                &mut bakhty_matcher,
+                t(10, 10),
+            )
+            .unwrap()
+            .new[0];
+        // Retention deletes the story's first article; its alerts stay, and a third
+        // outlet's copy, grouped through the second article, alerts nobody again.
+        assert_eq!(store.prune(t(5, 0), t(10, 11), 10).unwrap(), 1);
+        let third = store
+            .ingest(
+                &[from_sample(
+                    c,
+                    "3",
+                    "https://c.test/3",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                &mut bakhty_matcher,
+                t(10, 12),
+            )
+            .unwrap()
+            .new[0];
+        assert_eq!(story_of_view(&store, third), head);
+        assert_eq!(story_members(&store, head), [second, third]);
+        assert_eq!(
+            alerts_of(&store, "per-story"),
+            [(head, "chat".into()), (head, "ops".into())]
+        );
+        assert_eq!(alerts_of(&store, "per-article").len(), 6);
+    }
+
+    #[test]
+    fn prune_deletes_story_band_rows() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut items = vec![
+            from_sample(a, "1", "https://a.test/1", &samples::KAZINFORM_BAKHTY),
+            from_sample(a, "2", "https://a.test/2", &samples::UZ_METRO_LATIN),
+        ];
+        for x in &mut items {
+            x.fetched = t(1, 0);
+        }
+        store.ingest(&items, &mut no_match, t(1, 0)).unwrap();
+        let fresh = from_sample(b, "3", "https://b.test/3", &samples::DOSTYK_MOYINTY);
+        store.ingest(&[fresh], &mut no_match, t(10, 0)).unwrap();
+        assert_eq!(count(&store, "story_bands"), 3 * crate::story::BANDS as i64);
+        assert_eq!(store.prune(t(5, 0), t(10, 1), 1).unwrap(), 2);
+        assert_eq!(count(&store, "story_bands"), crate::story::BANDS as i64);
     }
 }
 

@@ -29,6 +29,7 @@ pub use search::SearchHit;
 const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_alert_delivery.sql")),
+    M::up(include_str!("../../migrations/0003_stories.sql")),
 ];
 
 pub const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -267,6 +268,7 @@ pub(crate) mod testutil {
                         term: (*word).into(),
                         snippet: format!("[{word}]"),
                     }],
+                    per_story: false,
                 })
                 .collect()
         }
