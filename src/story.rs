@@ -167,10 +167,11 @@ pub fn republished(a: &Fingerprint, b: &Fingerprint) -> bool {
 fn words(s: &str) -> Vec<u64> {
     let folded = fold(s);
     let mut out = Vec::new();
-    let mut word = String::new();
+    let (mut word, mut key) = (String::new(), String::new());
     let mut flush = |word: &mut String| {
         if !word.is_empty() {
-            out.push(hash_bytes(skeleton(word).as_bytes()));
+            skeleton(word, &mut key);
+            out.push(hash_bytes(key.as_bytes()));
             word.clear();
         }
     };
@@ -236,16 +237,16 @@ fn romanise(c: char) -> Option<&'static str> {
     })
 }
 
-/// The spelling key of a Latin (or romanised) word: the letter groups that Latin
+/// Writes to `out` the spelling key of a Latin (or romanised) word: the letter groups that Latin
 /// alphabets of the region spell differently collapse to one letter (module docs).
-fn skeleton(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
+fn skeleton(word: &str, out: &mut String) {
+    out.clear();
     for c in word.chars() {
         match (out.chars().next_back(), c) {
             (Some('s' | 'c'), 'h') => {}
-            (Some('z'), 'h') => replace_last(&mut out, 'j'),
-            (Some('k'), 'h') => replace_last(&mut out, 'h'),
-            (Some('t'), 's') => replace_last(&mut out, 'c'),
+            (Some('z'), 'h') => replace_last(out, 'j'),
+            (Some('k'), 'h') => replace_last(out, 'h'),
+            (Some('t'), 's') => replace_last(out, 'c'),
             (_, 'x') => out.push('h'),
             (_, 'y') => out.push('i'),
             (_, 'e') => {
@@ -258,7 +259,6 @@ fn skeleton(word: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 fn replace_last(s: &mut String, c: char) {
