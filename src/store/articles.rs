@@ -1941,7 +1941,7 @@ mod tests {
         let mut two = from_sample(a, "g2", "https://a.test/2", &samples::KAZINFORM_BAKHTY);
         two.title = "Kazakhstan and China sign deal on second Bakhty railway line".into();
         store
-            .ingest(&[one.clone()], &mut no_match, t(10, 9))
+            .ingest(std::slice::from_ref(&one), &mut no_match, t(10, 9))
             .unwrap();
         let report = store.ingest(&[one, two], &mut no_match, t(10, 10)).unwrap();
         assert_eq!((report.new.len(), report.unchanged), (1, 1));
