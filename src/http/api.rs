@@ -143,6 +143,7 @@ impl ArticleQuery {
             limit,
             before_id,
             source_country: self.source_country(),
+            story: None,
         })
     }
 }

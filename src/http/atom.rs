@@ -140,6 +140,7 @@ mod tests {
             watchlists: vec!["xinjiang".to_string()],
             sources: vec![],
             source_country: None,
+            story: id,
         }
     }
 

@@ -682,6 +682,7 @@ fn watch_match(watchlist: &str, term: &str, title: &str) -> Match {
             term: term.to_string(),
             snippet,
         }],
+        per_story: false,
     }
 }
 
