@@ -128,7 +128,7 @@ async fn retention_prunes_old_articles_and_keeps_alert_history() {
         1,
     );
     std::fs::write(&env.config, text).unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let daemon = env.spawn(&[]);
     daemon
         .wait_for_log("old articles pruned", 1, Duration::from_secs(20))
