@@ -14,6 +14,7 @@ pub fn list(path: &Path, args: &ArticleListArgs) -> CliResult {
         topic: args.topic.clone(),
         watchlist: args.watchlist.clone(),
         feed: args.feed.clone(),
+        story: args.story,
         since: args
             .since
             .as_deref()

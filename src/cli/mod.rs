@@ -123,6 +123,9 @@ pub struct ArticleListArgs {
     /// Only articles from this feed (its name).
     #[arg(long)]
     pub feed: Option<String>,
+    /// Only articles of this story (the `story` id of `--json`).
+    #[arg(long)]
+    pub story: Option<i64>,
     /// A duration such as 7d, or an RFC 3339 time or date.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
