@@ -1,23 +1,269 @@
 //! Tags an article with countries, regions and topics from a multilingual gazetteer.
+//!
+//! One [`TermSet`] automaton holds every gazetteer alias and every topic keyword;
+//! tagging folds each field once and runs the automaton once over it. Names then
+//! pass the checks of [`disambig`]: inflected endings ([`inflect`]), case,
+//! context for names that are also common words or other places, and the rule
+//! that a name inside a longer name ("Sudan" in "South Sudan") does not count.
+//! docs/tagging.md explains the rules and credits the data sources.
+
+mod disambig;
+pub mod gazetteer;
+pub mod inflect;
+pub mod topics;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{ArticleText, Tags};
-use std::collections::BTreeMap;
+use crate::terms::{TermError, TermKind, TermSet, TermSetBuilder};
+use crate::text::{self, has_cjk};
+
+use disambig::{CaseRule, Mention};
+use gazetteer::{AliasLang, EntityKind, Gazetteer};
+use inflect::EndingClass;
+use topics::{Field, KeywordHit, TopicError, Topics};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaggerError {
+    #[error(transparent)]
+    Topics(#[from] TopicError),
+    #[error("tagger terms cannot be compiled: {0}")]
+    Terms(#[from] TermError),
+}
+
+/// What one automaton pattern stands for.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// A gazetteer alias (index into `Gazetteer::aliases`).
+    Alias(usize),
+    /// A topic keyword (index into `Topics::keywords`); `tail` indexes
+    /// `Tagger::tails` when the keyword has more words after this one.
+    Keyword { keyword: usize, tail: Option<usize> },
+}
+
+/// Per-pattern data the automaton's payload points to.
+#[derive(Debug, Clone, Copy)]
+struct TermInfo {
+    target: Target,
+    /// Folded length of the pattern; what follows it in the word is the ending.
+    stem_len: usize,
+    class: EndingClass,
+    case: CaseRule,
+}
 
 /// The compiled gazetteer and topic keyword lists.
-#[derive(Debug, Default)]
-pub struct Tagger {}
+#[derive(Debug)]
+pub struct Tagger {
+    gazetteer: Gazetteer,
+    topics: Topics,
+    terms: TermSet,
+    infos: Vec<TermInfo>,
+    /// Words after the first of keywords whose inner words inflect (`сельск* хозяйств*`).
+    tails: Vec<Vec<(String, TermKind)>>,
+}
 
 impl Tagger {
     /// Builds the tagger from the built-in gazetteer and topic lists, plus the
     /// configuration's extra topic keywords.
+    ///
+    /// # Panics
+    /// When an extra topic keyword cannot be matched at all (it folds to nothing
+    /// or has an inner `*`); configuration validation refuses such terms first,
+    /// see [`Tagger::try_new`].
     pub fn new(extra_topics: &BTreeMap<String, Vec<String>>) -> Tagger {
-        let _ = extra_topics;
-        Tagger {}
+        Tagger::try_new(extra_topics).expect("topic keywords were validated with the configuration")
     }
 
-    /// Tags one text. Placeholder until the gazetteer lands.
+    /// Like [`Tagger::new`], reporting a bad extra keyword instead of panicking.
+    ///
+    /// # Errors
+    /// An extra keyword folds to nothing or has a `*` that is not at its end.
+    pub fn try_new(extra_topics: &BTreeMap<String, Vec<String>>) -> Result<Tagger, TaggerError> {
+        let gazetteer = Gazetteer::builtin();
+        let topics = Topics::new(extra_topics)?;
+        let mut builder = TermSetBuilder::new();
+        let mut infos = Vec::new();
+        for (i, alias) in gazetteer.aliases.iter().enumerate() {
+            add_alias(&mut builder, &mut infos, i, &alias.text, alias.lang)?;
+        }
+        let mut tails = Vec::new();
+        for (i, (term, kind, kw)) in topics.keywords.iter().enumerate() {
+            let mut words = topics::phrase_words(term, *kind);
+            let (first, first_kind) = words.remove(0);
+            let tail = (!words.is_empty()).then(|| {
+                tails.push(fold_words(words));
+                tails.len() - 1
+            });
+            let payload = infos.len() as u32;
+            infos.push(TermInfo {
+                target: Target::Keyword { keyword: i, tail },
+                stem_len: 0,
+                class: EndingClass::None,
+                case: CaseRule::Any,
+            });
+            builder.add(&first, first_kind, payload).map_err(|source| TopicError::Term {
+                topic: topics.names[kw.topic].clone(),
+                term: term.clone(),
+                source,
+            })?;
+        }
+        let terms = builder.build()?;
+        Ok(Tagger { gazetteer, topics, terms, infos, tails })
+    }
+
+    /// Tags one text: countries, regions and topics, each sorted and deduplicated.
     pub fn tag(&self, text: ArticleText<'_>) -> Tags {
-        let _ = text;
-        Tags::default()
+        let mut scan = Scan::default();
+        for (field, s) in [
+            (Field::Title, text.title),
+            (Field::Summary, text.summary),
+            (Field::Body, text.body),
+        ] {
+            self.scan_field(field, s, &mut scan);
+        }
+        let kept = disambig::resolve(&self.gazetteer, scan.mentions, &scan.noun_senses);
+        let mut countries = BTreeSet::new();
+        let mut regions = BTreeSet::new();
+        for m in kept {
+            let e = &self.gazetteer.entities[m.entity];
+            countries.extend(e.countries.iter().cloned());
+            if e.kind == EntityKind::Place && e.emit {
+                regions.insert(e.key.clone());
+                regions.extend(e.implied.iter().cloned());
+            }
+        }
+        let topic_ids = topics::score(&self.topics, &scan.keywords, scan.body_len);
+        Tags {
+            countries: countries.into_iter().collect(),
+            regions: regions.into_iter().collect(),
+            topics: topic_ids.into_iter().map(|t| self.topics.names[t].clone()).collect(),
+        }
+    }
+
+    /// Runs the automaton over one field and records gazetteer mentions and keyword hits.
+    fn scan_field(&self, field: Field, original: &str, scan: &mut Scan) {
+        let folded = text::fold(original);
+        if field == Field::Body {
+            scan.body_len = folded.text.len();
+        }
+        let mut keyword_spans = Vec::new();
+        for hit in self.terms.find(&folded) {
+            let info = self.infos[hit.payload as usize];
+            let rest = &folded.text[(hit.start + info.stem_len).min(hit.end)..hit.end];
+            if info.stem_len > 0 && !inflect::accepts(info.class, rest) {
+                continue;
+            }
+            match info.target {
+                Target::Keyword { keyword, tail } => {
+                    let end = match tail {
+                        Some(t) => match match_tail(&folded.text, hit.end, &self.tails[t]) {
+                            Some(end) => end,
+                            None => continue,
+                        },
+                        None => hit.end,
+                    };
+                    keyword_spans.push((hit.start, end, keyword));
+                }
+                Target::Alias(a) => {
+                    let ctx = disambig::Context { original, folded: &folded, field };
+                    let alias = &self.gazetteer.aliases[a];
+                    match disambig::check(&ctx, alias, info.case, a, hit.start, hit.end) {
+                        Ok(m) => scan.mentions.push(m),
+                        Err(disambig::Rejected::LowerCaseNoun) => {
+                            scan.noun_senses.insert(a);
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        scan.keywords.extend(
+            outermost(&keyword_spans)
+                .map(|keyword| KeywordHit { keyword, field }),
+        );
     }
 }
+
+/// Everything found in one article before disambiguation.
+#[derive(Debug, Default)]
+struct Scan {
+    mentions: Vec<Mention>,
+    /// Aliases flagged `n` that also occurred in lower case (the common noun).
+    noun_senses: BTreeSet<usize>,
+    keywords: Vec<KeywordHit>,
+    body_len: usize,
+}
+
+/// Keyword hits not strictly inside a longer keyword hit: "energy security" is
+/// energy, and the "security" inside it is not a security hit.
+fn outermost(spans: &[(usize, usize, usize)]) -> impl Iterator<Item = usize> + '_ {
+    spans.iter().filter_map(move |&(s, e, k)| {
+        let inner = spans
+            .iter()
+            .any(|&(s2, e2, _)| s2 <= s && e <= e2 && e2 - s2 > e - s);
+        (!inner).then_some(k)
+    })
+}
+
+/// Folds the words of a keyword's tail.
+fn fold_words(words: Vec<(String, TermKind)>) -> Vec<(String, TermKind)> {
+    words
+        .into_iter()
+        .map(|(w, k)| (text::fold(&w).text.trim().to_owned(), k))
+        .collect()
+}
+
+/// Where a keyword's tail words end, if they follow `end` in folded `text`, each
+/// after one space and each a whole word or a word starting with its prefix.
+fn match_tail(text: &str, mut end: usize, tail: &[(String, TermKind)]) -> Option<usize> {
+    for (word, kind) in tail {
+        let rest = text[end..].strip_prefix(' ')?.strip_prefix(word.as_str())?;
+        end = text.len() - rest.len();
+        let word_end = end + rest.find(|c| text::is_boundary_char(Some(c))).unwrap_or(rest.len());
+        match kind {
+            TermKind::Prefix => end = word_end,
+            _ if word_end == end => {}
+            _ => return None,
+        }
+    }
+    Some(end)
+}
+
+/// Adds one alias (and its Russian case variants) to the automaton.
+fn add_alias(
+    builder: &mut TermSetBuilder,
+    infos: &mut Vec<TermInfo>,
+    alias: usize,
+    text: &str,
+    lang: AliasLang,
+) -> Result<(), TermError> {
+    let case = CaseRule::of(text);
+    let folded = text::fold(text).text;
+    let folded = folded.trim();
+    if lang == AliasLang::Exact || has_cjk(folded) {
+        let payload = infos.len() as u32;
+        infos.push(TermInfo {
+            target: Target::Alias(alias),
+            stem_len: 0,
+            class: EndingClass::None,
+            case,
+        });
+        return builder.add(folded, TermKind::Word, payload);
+    }
+    let adjective = lang == AliasLang::RussianAdjective;
+    for variant in inflect::phrase_variants(folded) {
+        let (stem, class) = inflect::stem_and_class(&variant, adjective);
+        let payload = infos.len() as u32;
+        infos.push(TermInfo {
+            target: Target::Alias(alias),
+            stem_len: stem.len(),
+            class,
+            case,
+        });
+        builder.add(&stem, TermKind::Prefix, payload)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
