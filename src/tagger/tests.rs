@@ -196,6 +196,7 @@ fn dev_set_accuracy() {
     let mut acc = Accuracy::default();
     for a in &articles {
         let got = tagger().tag(ArticleText { title: &a.title, summary: &a.summary, body: &a.body });
+        println!("{}: {:?} {:?} {:?}", a.id, got.countries, got.regions, got.topics);
         acc.add(&a.id, &a.expect, &got);
     }
     let region_recall = acc.regions_found as f64 / acc.regions_wanted.max(1) as f64;

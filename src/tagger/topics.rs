@@ -4,7 +4,7 @@
 //! Scoring: a strong keyword hit is worth [`STRONG`] points, a weak one [`WEAK`];
 //! a hit in the title counts [`TITLE_FACTOR`] times, in the summary
 //! [`SUMMARY_FACTOR`] times; one keyword counts at most [`MAX_HITS_PER_TERM`]
-//! times. A topic is given when its score reaches [`threshold`], which grows
+//! times. A topic is given when it has a strong hit and its score reaches [`threshold`], which grows
 //! slowly with the length of the body, so that one passing word in a long article
 //! does not make a topic but a headline word does.
 
@@ -159,6 +159,7 @@ pub fn score(topics: &Topics, hits: &[KeywordHit], body_len: usize) -> Vec<usize
     }
     let mut counted: BTreeMap<usize, u32> = BTreeMap::new();
     let mut scores = vec![0u32; topics.names.len()];
+    let mut has_strong = vec![false; topics.names.len()];
     // Title hits first, so the per-keyword cap keeps the most valuable ones.
     for ((keyword, field), n) in per_term {
         let used = counted.entry(keyword).or_default();
@@ -166,9 +167,19 @@ pub fn score(topics: &Topics, hits: &[KeywordHit], body_len: usize) -> Vec<usize
         *used += n;
         let kw = topics.keywords[keyword].2;
         scores[kw.topic] += n * kw.weight * field.factor();
+        has_strong[kw.topic] |= kw.weight == STRONG && n > 0;
+        if std::env::var_os("TOPIC_DEBUG").is_some() && n > 0 {
+            eprintln!("  {} {:?} x{} -> {}", topics.keywords[keyword].0, field, n, topics.names[kw.topic]);
+        }
     }
     let need = threshold(body_len);
-    (0..scores.len()).filter(|&t| scores[t] >= need).collect()
+    if std::env::var_os("TOPIC_DEBUG").is_some() {
+        let mut v: Vec<_> = (0..scores.len()).filter(|&t| scores[t] > 0).map(|t| format!("{}={}", topics.names[t], scores[t])).collect();
+        v.insert(0, format!("need={need}"));
+        eprintln!("TOPICS {}", v.join(" "));
+    }
+    // Weak keywords only support: without a strong one there is no topic.
+    (0..scores.len()).filter(|&t| has_strong[t] && scores[t] >= need).collect()
 }
 
 #[cfg(test)]
