@@ -221,3 +221,12 @@ fn dev_set_accuracy() {
     assert!(topic_recall >= 0.90, "topic recall {topic_recall:.3}");
     assert!(acc.wrong_regions + acc.wrong_topics <= 1, "{acc:?}");
 }
+
+#[test]
+#[ignore]
+fn adhoc_samples() {
+    for line in std::fs::read_to_string("/tmp/tg/samples.txt").unwrap().lines() {
+        let t = tag("", line);
+        println!("{:?} {:?} {:?}\n   <- {}", t.countries, t.regions, t.topics, line.chars().take(70).collect::<String>());
+    }
+}

@@ -168,16 +168,8 @@ pub fn score(topics: &Topics, hits: &[KeywordHit], body_len: usize) -> Vec<usize
         let kw = topics.keywords[keyword].2;
         scores[kw.topic] += n * kw.weight * field.factor();
         has_strong[kw.topic] |= kw.weight == STRONG && n > 0;
-        if std::env::var_os("TOPIC_DEBUG").is_some() && n > 0 {
-            eprintln!("  {} {:?} x{} -> {}", topics.keywords[keyword].0, field, n, topics.names[kw.topic]);
-        }
     }
     let need = threshold(body_len);
-    if std::env::var_os("TOPIC_DEBUG").is_some() {
-        let mut v: Vec<_> = (0..scores.len()).filter(|&t| scores[t] > 0).map(|t| format!("{}={}", topics.names[t], scores[t])).collect();
-        v.insert(0, format!("need={need}"));
-        eprintln!("TOPICS {}", v.join(" "));
-    }
     // Weak keywords only support: without a strong one there is no topic.
     (0..scores.len()).filter(|&t| has_strong[t] && scores[t] >= need).collect()
 }

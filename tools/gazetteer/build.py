@@ -74,6 +74,15 @@ WORLD_CITY_BLOCK = {
     "Male", "Douglas", "Stanley", "George Town", "Nassau",
 }
 
+# Spellings of foreign cities (from GeoNames' alternate names) that are English words
+# or people's names; the city keeps its main name.
+ALTERNATE_BLOCK = {
+    "Roma", "Soul", "Deli", "Lime", "Limo", "Queens", "Aman", "Cali", "Sidney", "Sofi", "Pari", "Paras",
+    "Pert", "Puna", "Guli", "Fatih", "Nilufer", "Konak", "Jian", "Luan", "Samar", "Daye", "Raba", "Rast",
+    "Sana", "Mosco", "Bako", "Banan", "Lagas", "Logos", "Lome", "Baki", "Bagu", "Arok", "Kasan", "Kalug",
+    "Ivanov", "Penz", "Perem", "Tulo", "Tunes", "Surat", "Medan", "Baise", "Bangi", "Kano", "Dili", "Giza",
+}
+
 APOSTROPHES = "ʻ‘’`´ʼ′"
 
 
@@ -94,6 +103,15 @@ def fold(s: str) -> str:
 def is_cyrillic_mark_context(prev: list) -> bool:
     # Marks on Cyrillic letters (й, ӣ, ӯ, ў) are letters of their own alphabets.
     return bool(prev) and "CYRILLIC" in unicodedata.name(prev[-1], "")
+
+
+def ascii_name(name: str) -> str:
+    """GeoNames name without diacritics and modifier letters, as the English press writes it."""
+    out = "".join(ch for ch in unicodedata.normalize("NFD", name) if unicodedata.category(ch) != "Mn")
+    out = out.translate(str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O",
+                                       "ß": "ss", "æ": "ae", "œ": "oe", "ə": "a", "Ə": "A", "ħ": "h", "Ð": "D", "ð": "d"}))
+    out = out.replace("‘", "")
+    return re.sub(r"[’ʼʻ`ˌ]", "", out)
 
 
 def script(s: str) -> str:
@@ -312,6 +330,8 @@ def levenshtein(a: str, b: str) -> int:
 def city_alternates(city: dict, latin: bool) -> list:
     out = []
     for alt in city["alternatenames"]:
+        if alt in ALTERNATE_BLOCK:
+            continue
         sc = script(alt)
         if sc == "cyr" and len(alt) >= 3 and not re.search(r"(?i)море|озеро|шаары", alt):
             out.append(Alias("ru", alt))
@@ -346,7 +366,7 @@ def city_entities(places: dict, countries: dict, curated_aliases: set) -> dict:
             continue
         if not core and (cc, name) not in capitals and fold(name) in country_alias_set(countries):
             continue
-        canonical = ov.get("canonical", name)
+        canonical = ov.get("canonical", ascii_name(name))
         if canonical in ents:
             continue
         implied = [IMPLIED_ADMIN1[(cc, city["admin1code"])]] if (cc, city["admin1code"]) in IMPLIED_ADMIN1 else []
@@ -354,8 +374,15 @@ def city_entities(places: dict, countries: dict, curated_aliases: set) -> dict:
         ent.parent = ov.get("parent")
         ent.add(Alias("en", canonical))
         ent.add(Alias("en", name))
-        for a in city_alternates(city, latin=True):
-            ent.add(a)
+        # Far from Central Asia only the main name is taken in Latin script, and it
+        # is checked for being a person's name: other languages' spellings of Paris
+        # or Seoul are English words too often.
+        far = not core and cc not in NEIGHBOURS
+        for a in city_alternates(city, latin=not far):
+            if not (far and " " in a.text):
+                ent.add(a)
+        if far:
+            ent.flag_all("p")
         for spec in ov.get("aliases", []):
             ent.add(Alias.parse(spec), override=True)
         for text in ov.get("drop_aliases", []):
