@@ -230,3 +230,13 @@ fn adhoc_samples() {
         println!("{:?} {:?} {:?}\n   <- {}", t.countries, t.regions, t.topics, line.chars().take(70).collect::<String>());
     }
 }
+
+#[test]
+#[ignore]
+fn adhoc_stats() {
+    let t = tagger();
+    println!("patterns {} infos {} aliases {} mem {}", t.terms.patterns_len(), t.infos.len(), t.gazetteer.aliases.len(), t.terms.memory_usage());
+    let mut by_words = std::collections::BTreeMap::new();
+    for a in &t.gazetteer.aliases { *by_words.entry(a.text.split_whitespace().count()).or_insert(0) += 1; }
+    println!("{by_words:?}");
+}

@@ -1,0 +1,51 @@
+//! Tagging throughput: the dev-set articles tagged one after another on one core.
+//!
+//! `cargo bench --bench tagging` reports bytes per second of article text
+//! (title + summary + body); building the tagger is measured separately.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use steppewatch::model::ArticleText;
+use steppewatch::tagger::Tagger;
+
+#[derive(serde::Deserialize)]
+struct Article {
+    title: String,
+    summary: String,
+    body: String,
+}
+
+fn articles() -> Vec<Article> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dev-set/articles.json");
+    let json = std::fs::read_to_string(path).expect("dev set is in the repository");
+    serde_json::from_str(&json).expect("dev set parses")
+}
+
+fn tagging(c: &mut Criterion) {
+    let tagger = Tagger::new(&BTreeMap::new());
+    let articles = articles();
+    let bytes: usize = articles
+        .iter()
+        .map(|a| a.title.len() + a.summary.len() + a.body.len())
+        .sum();
+    let mut group = c.benchmark_group("tagging");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("dev_set", |b| {
+        b.iter(|| {
+            for a in &articles {
+                let text = ArticleText { title: &a.title, summary: &a.summary, body: &a.body };
+                black_box(tagger.tag(black_box(text)));
+            }
+        })
+    });
+    group.finish();
+    let mut build = c.benchmark_group("tagger_build");
+    build.sample_size(10);
+    build.bench_function("new", |b| b.iter(|| black_box(Tagger::new(&BTreeMap::new()))));
+    build.finish();
+}
+
+criterion_group!(benches, tagging);
+criterion_main!(benches);
