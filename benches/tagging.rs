@@ -18,7 +18,10 @@ struct Article {
 }
 
 fn articles() -> Vec<Article> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dev-set/articles.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dev-set/articles.json"
+    );
     let json = std::fs::read_to_string(path).expect("dev set is in the repository");
     serde_json::from_str(&json).expect("dev set parses")
 }
@@ -35,7 +38,11 @@ fn tagging(c: &mut Criterion) {
     group.bench_function("dev_set", |b| {
         b.iter(|| {
             for a in &articles {
-                let text = ArticleText { title: &a.title, summary: &a.summary, body: &a.body };
+                let text = ArticleText {
+                    title: &a.title,
+                    summary: &a.summary,
+                    body: &a.body,
+                };
                 black_box(tagger.tag(black_box(text)));
             }
         })
@@ -43,7 +50,9 @@ fn tagging(c: &mut Criterion) {
     group.finish();
     let mut build = c.benchmark_group("tagger_build");
     build.sample_size(10);
-    build.bench_function("new", |b| b.iter(|| black_box(Tagger::new(&BTreeMap::new()))));
+    build.bench_function("new", |b| {
+        b.iter(|| black_box(Tagger::new(&BTreeMap::new())))
+    });
     build.finish();
 }
 

@@ -137,7 +137,10 @@ fn case_ok(rule: CaseRule, original: &str) -> bool {
 /// Punctuation that ends a sentence; a name right after it may be capitalised only
 /// because it starts the sentence.
 fn ends_sentence(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '…' | ':' | ';' | '\n' | '。' | '！' | '？')
+    matches!(
+        c,
+        '.' | '!' | '?' | '…' | ':' | ';' | '\n' | '。' | '！' | '？'
+    )
 }
 
 /// True when `start` begins a sentence (or the field), looking back past spaces,
@@ -157,15 +160,58 @@ pub fn sentence_start(original: &str, start: usize) -> bool {
 
 /// Capitalised words that follow a place name without making it a person's name.
 const PLACE_NOUNS: &[&str] = &[
-    "Region", "Oblast", "Province", "City", "Port", "Seaport", "Airport", "International", "District",
-    "Refinery", "Station", "Valley", "State", "Free", "Special", "Economic", "Area", "Border",
+    "Region",
+    "Oblast",
+    "Province",
+    "City",
+    "Port",
+    "Seaport",
+    "Airport",
+    "International",
+    "District",
+    "Refinery",
+    "Station",
+    "Valley",
+    "State",
+    "Free",
+    "Special",
+    "Economic",
+    "Area",
+    "Border",
 ];
 
 /// Capitalised only because they open a sentence ("In Navoi, ..."), so not a first name.
 const SENTENCE_OPENERS: &[&str] = &[
-    "In", "At", "From", "To", "The", "Near", "Around", "Across", "Outside", "Via", "For", "And", "Of",
-    "On", "By", "With", "Since", "Until", "В", "Во", "Из", "На", "До", "От", "Под", "Около", "Через",
-    "И", "А", "Но",
+    "In",
+    "At",
+    "From",
+    "To",
+    "The",
+    "Near",
+    "Around",
+    "Across",
+    "Outside",
+    "Via",
+    "For",
+    "And",
+    "Of",
+    "On",
+    "By",
+    "With",
+    "Since",
+    "Until",
+    "В",
+    "Во",
+    "Из",
+    "На",
+    "До",
+    "От",
+    "Под",
+    "Около",
+    "Через",
+    "И",
+    "А",
+    "Но",
 ];
 
 /// True when the word right before or right after the span is a capitalised word
@@ -178,19 +224,28 @@ fn next_to_name(original: &str, start: usize, end: usize) -> bool {
         && !PLACE_NOUNS.contains(&next_word.as_str());
     let before = original[..start].trim_end_matches([' ', '\u{a0}']);
     let prev_word: String = {
-        let mut w: Vec<char> = before.chars().rev().take_while(|c| c.is_alphabetic()).collect();
+        let mut w: Vec<char> = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphabetic())
+            .collect();
         w.reverse();
         w.into_iter().collect()
     };
     let prev_start = before.len() - prev_word.len();
     let prev_is_name = before.len() < start
         && prev_word.chars().next().is_some_and(char::is_uppercase)
-        && !(sentence_start(original, prev_start) && SENTENCE_OPENERS.contains(&prev_word.as_str()));
+        && !(sentence_start(original, prev_start)
+            && SENTENCE_OPENERS.contains(&prev_word.as_str()));
     next_is_name || prev_is_name
 }
 
 /// Applies rules 4-7 to all mentions of one article and returns those that count.
-pub fn resolve(g: &Gazetteer, mentions: Vec<Mention>, noun_senses: &BTreeSet<usize>) -> Vec<Mention> {
+pub fn resolve(
+    g: &Gazetteer,
+    mentions: Vec<Mention>,
+    noun_senses: &BTreeSet<usize>,
+) -> Vec<Mention> {
     let mentions = drop_inner(g, mentions);
     let weak = |m: &Mention| {
         let f = &g.aliases[m.alias].flags;
@@ -261,7 +316,10 @@ fn drop_inner(g: &Gazetteer, mentions: Vec<Mention>) -> Vec<Mention> {
 fn one_reading_per_span(candidates: Vec<(Mention, bool)>) -> Vec<Mention> {
     let mut by_span: BTreeMap<(Field, usize, usize), Vec<(Mention, bool)>> = BTreeMap::new();
     for c in candidates {
-        by_span.entry((c.0.field, c.0.start, c.0.end)).or_default().push(c);
+        by_span
+            .entry((c.0.field, c.0.start, c.0.end))
+            .or_default()
+            .push(c);
     }
     let mut out = Vec::new();
     for (_, list) in by_span {

@@ -106,8 +106,10 @@ impl Gazetteer {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            g.parse_line(line)
-                .map_err(|message| GazetteerError { line: i + 1, message })?;
+            g.parse_line(line).map_err(|message| GazetteerError {
+                line: i + 1,
+                message,
+            })?;
         }
         Ok(g)
     }
@@ -115,7 +117,10 @@ impl Gazetteer {
     fn parse_line(&mut self, line: &str) -> Result<(), String> {
         let fields: Vec<&str> = line.split('\t').collect();
         let [kind, key, countries, implied, flags, aliases] = fields[..] else {
-            return Err(format!("expected 6 tab-separated fields, found {}", fields.len()));
+            return Err(format!(
+                "expected 6 tab-separated fields, found {}",
+                fields.len()
+            ));
         };
         let kind = match kind {
             "C" => EntityKind::Country,
@@ -139,7 +144,10 @@ impl Gazetteer {
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn parse_alias(entity: usize, spec: &str) -> Result<Alias, String> {

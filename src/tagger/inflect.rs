@@ -55,9 +55,43 @@ const RU_ADJ: &[&str] = &[
 /// Turkic derivational suffixes in Cyrillic: "of/from X" (`-лық`, `-лык`, `-лик`),
 /// locative-attributive (`-дағы`, `-дагы`, `-даги`) and Tajik adjectival `-ӣ`.
 const CY_DERIV: &[&str] = &[
-    "лық", "лік", "дық", "дік", "тық", "тік", "лык", "лик", "лук", "лүк", "дык", "дик", "дук",
-    "дүк", "тык", "тик", "тук", "түк", "дағы", "дегі", "тағы", "тегі", "ндағы", "ндегі", "дагы",
-    "деги", "догу", "дөгү", "тагы", "теги", "тогу", "төгү", "ндагы", "ндеги", "даги", "ӣ", "гӣ",
+    "лық",
+    "лік",
+    "дық",
+    "дік",
+    "тық",
+    "тік",
+    "лык",
+    "лик",
+    "лук",
+    "лүк",
+    "дык",
+    "дик",
+    "дук",
+    "дүк",
+    "тык",
+    "тик",
+    "тук",
+    "түк",
+    "дағы",
+    "дегі",
+    "тағы",
+    "тегі",
+    "ндағы",
+    "ндегі",
+    "дагы",
+    "деги",
+    "догу",
+    "дөгү",
+    "тагы",
+    "теги",
+    "тогу",
+    "төгү",
+    "ндагы",
+    "ндеги",
+    "даги",
+    "ӣ",
+    "гӣ",
 ];
 /// Turkic plural suffixes in Cyrillic, and Tajik `-ҳо`.
 const CY_PLURAL: &[&str] = &[
@@ -68,17 +102,88 @@ const CY_POSSESSIVE: &[&str] = &["ы", "і", "сы", "сі", "и", "у", "ү", "
 /// Case suffixes of Kazakh, Kyrgyz, Uzbek (Cyrillic) and Tajik, every allomorph.
 const CY_CASE: &[&str] = &[
     // genitive
-    "ның", "нің", "дың", "дің", "тың", "тің", "нын", "нин", "нун", "нүн", "дын", "дин", "дун",
-    "дүн", "тын", "тин", "тун", "түн", "нинг", // dative
-    "ға", "ге", "қа", "ке", "на", "не", "га", "го", "гө", "ка", "ко", "кө", "но", "нө",
+    "ның",
+    "нің",
+    "дың",
+    "дің",
+    "тың",
+    "тің",
+    "нын",
+    "нин",
+    "нун",
+    "нүн",
+    "дын",
+    "дин",
+    "дун",
+    "дүн",
+    "тын",
+    "тин",
+    "тун",
+    "түн",
+    "нинг", // dative
+    "ға",
+    "ге",
+    "қа",
+    "ке",
+    "на",
+    "не",
+    "га",
+    "го",
+    "гө",
+    "ка",
+    "ко",
+    "кө",
+    "но",
+    "нө",
     // accusative
-    "ны", "ні", "ды", "ді", "ты", "ті", "н", "ну", "нү", "ни", "ду", "дү", "ди", "ту", "тү", "ти",
+    "ны",
+    "ні",
+    "ды",
+    "ді",
+    "ты",
+    "ті",
+    "н",
+    "ну",
+    "нү",
+    "ни",
+    "ду",
+    "дү",
+    "ди",
+    "ту",
+    "тү",
+    "ти",
     "ро", // locative
-    "да", "де", "та", "те", "нда", "нде", "до", "дө", "то", "тө", "ндо", "ндө",
+    "да",
+    "де",
+    "та",
+    "те",
+    "нда",
+    "нде",
+    "до",
+    "дө",
+    "то",
+    "тө",
+    "ндо",
+    "ндө",
     // ablative
-    "дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн",
+    "дан",
+    "ден",
+    "тан",
+    "тен",
+    "нан",
+    "нен",
+    "дон",
+    "дөн",
+    "тон",
+    "төн",
+    "нон",
+    "нөн",
     // instrumental, terminative
-    "мен", "бен", "пен", "менен", "гача",
+    "мен",
+    "бен",
+    "пен",
+    "менен",
+    "гача",
 ];
 
 /// Uzbek and Turkmen derivational suffixes in Latin script (folded).
@@ -107,7 +212,12 @@ pub fn stem_and_class(folded: &str, adjective: bool) -> (String, EndingClass) {
     if is_cyrillic(last) {
         if matches!(last, 'а' | 'я' | 'й' | 'ь') && folded.chars().count() > 2 {
             let stem = &folded[..folded.len() - last.len_utf8()];
-            return (stem.to_owned(), EndingClass::Cyrillic { dropped: Some(last) });
+            return (
+                stem.to_owned(),
+                EndingClass::Cyrillic {
+                    dropped: Some(last),
+                },
+            );
         }
         return (folded.to_owned(), EndingClass::Cyrillic { dropped: None });
     }
@@ -125,6 +235,24 @@ pub fn accepts(class: EndingClass, rest: &str) -> bool {
         EndingClass::RussianAdjective => RU_ADJ.contains(&rest),
         EndingClass::Latin => rest.is_empty() || rest == "s" || chain(rest, LATIN_SLOTS),
         EndingClass::Cyrillic { dropped } => cyrillic(dropped, rest),
+    }
+}
+
+/// True when `rest` starts with a suffix that derives a lower-case adjective or
+/// demonym from the name (`toshkentlik`, `алматылық`), so a lower-case first
+/// letter is normal.
+pub fn derives_adjective(class: EndingClass, rest: &str) -> bool {
+    match class {
+        EndingClass::Latin => ["lik", "li", "ly"].iter().any(|s| rest.starts_with(s)),
+        EndingClass::Cyrillic { dropped } => {
+            let rest = dropped.and_then(|c| rest.strip_prefix(c)).unwrap_or(rest);
+            // -лық/-лік/-лык/-лик/-лук/-лүк and their д-/т- forms.
+            let mut c = rest.chars();
+            matches!(c.next(), Some('л' | 'д' | 'т'))
+                && matches!(c.next(), Some('ы' | 'і' | 'и' | 'у' | 'ү'))
+                && matches!(c.next(), Some('қ' | 'к'))
+        }
+        _ => false,
     }
 }
 
@@ -201,9 +329,15 @@ fn word_forms(word: &str) -> Vec<String> {
     }
     let (stem, class) = stem_and_class(word, false);
     let endings: &[&str] = match class {
-        EndingClass::Cyrillic { dropped: Some('а') } => RU_A,
-        EndingClass::Cyrillic { dropped: Some('я') } => RU_YA,
-        EndingClass::Cyrillic { dropped: Some('ь') } => &["ь", "и", "ью"],
+        EndingClass::Cyrillic {
+            dropped: Some('а')
+        } => RU_A,
+        EndingClass::Cyrillic {
+            dropped: Some('я')
+        } => RU_YA,
+        EndingClass::Cyrillic {
+            dropped: Some('ь')
+        } => &["ь", "и", "ью"],
         _ => return vec![word.to_owned()],
     };
     endings.iter().map(|e| format!("{stem}{e}")).collect()
@@ -255,7 +389,13 @@ mod tests {
 
     #[test]
     fn russian_hard_stem_cases() {
-        for w in ["казахстан", "казахстана", "казахстану", "казахстаном", "казахстане"] {
+        for w in [
+            "казахстан",
+            "казахстана",
+            "казахстану",
+            "казахстаном",
+            "казахстане",
+        ] {
             assert!(inflects("казахстан", w), "{w}");
         }
         assert!(inflects("ташкент", "ташкента"));
@@ -335,7 +475,12 @@ mod tests {
 
     #[test]
     fn russian_adjectives() {
-        for w in ["казахстанский", "казахстанская", "казахстанских", "казахстанско"] {
+        for w in [
+            "казахстанский",
+            "казахстанская",
+            "казахстанских",
+            "казахстанско",
+        ] {
             assert!(adj("казахстанск", w), "{w}");
         }
         assert!(!adj("казахстанск", "казахстанск"));

@@ -101,14 +101,22 @@ impl Tagger {
                 class: EndingClass::None,
                 case: CaseRule::Any,
             });
-            builder.add(&first, first_kind, payload).map_err(|source| TopicError::Term {
-                topic: topics.names[kw.topic].clone(),
-                term: term.clone(),
-                source,
-            })?;
+            builder
+                .add(&first, first_kind, payload)
+                .map_err(|source| TopicError::Term {
+                    topic: topics.names[kw.topic].clone(),
+                    term: term.clone(),
+                    source,
+                })?;
         }
         let terms = builder.build()?;
-        Ok(Tagger { gazetteer, topics, terms, infos, tails })
+        Ok(Tagger {
+            gazetteer,
+            topics,
+            terms,
+            infos,
+            tails,
+        })
     }
 
     /// Tags one text: countries, regions and topics, each sorted and deduplicated.
@@ -136,7 +144,10 @@ impl Tagger {
         Tags {
             countries: countries.into_iter().collect(),
             regions: regions.into_iter().collect(),
-            topics: topic_ids.into_iter().map(|t| self.topics.names[t].clone()).collect(),
+            topics: topic_ids
+                .into_iter()
+                .map(|t| self.topics.names[t].clone())
+                .collect(),
         }
     }
 
@@ -165,9 +176,18 @@ impl Tagger {
                     keyword_spans.push((hit.start, end, keyword));
                 }
                 Target::Alias(a) => {
-                    let ctx = disambig::Context { original, folded: &folded, field };
+                    let ctx = disambig::Context {
+                        original,
+                        folded: &folded,
+                        field,
+                    };
                     let alias = &self.gazetteer.aliases[a];
-                    match disambig::check(&ctx, alias, info.case, a, hit.start, hit.end) {
+                    let case = if inflect::derives_adjective(info.class, rest) {
+                        CaseRule::Any
+                    } else {
+                        info.case
+                    };
+                    match disambig::check(&ctx, alias, case, a, hit.start, hit.end) {
                         Ok(m) => scan.mentions.push(m),
                         Err(disambig::Rejected::LowerCaseNoun) => {
                             scan.noun_senses.insert(a);
@@ -177,10 +197,8 @@ impl Tagger {
                 }
             }
         }
-        scan.keywords.extend(
-            outermost(&keyword_spans)
-                .map(|keyword| KeywordHit { keyword, field }),
-        );
+        scan.keywords
+            .extend(outermost(&keyword_spans).map(|keyword| KeywordHit { keyword, field }));
     }
 }
 
@@ -219,7 +237,10 @@ fn match_tail(text: &str, mut end: usize, tail: &[(String, TermKind)]) -> Option
     for (word, kind) in tail {
         let rest = text[end..].strip_prefix(' ')?.strip_prefix(word.as_str())?;
         end = text.len() - rest.len();
-        let word_end = end + rest.find(|c| text::is_boundary_char(Some(c))).unwrap_or(rest.len());
+        let word_end = end
+            + rest
+                .find(|c| text::is_boundary_char(Some(c)))
+                .unwrap_or(rest.len());
         match kind {
             TermKind::Prefix => end = word_end,
             _ if word_end == end => {}

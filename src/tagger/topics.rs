@@ -80,15 +80,40 @@ impl Topics {
         let mut names: Vec<String> = builtin.keys().chain(extra.keys()).cloned().collect();
         names.sort();
         names.dedup();
-        let index = |name: &str| names.binary_search_by(|n| n.as_str().cmp(name)).expect("listed");
+        let index = |name: &str| {
+            names
+                .binary_search_by(|n| n.as_str().cmp(name))
+                .expect("listed")
+        };
         let mut keywords = Vec::new();
         for (name, lists) in &builtin {
             let topic = index(name);
-            push_terms(&mut keywords, &lists.strong, Keyword { topic, weight: STRONG });
-            push_terms(&mut keywords, &lists.weak, Keyword { topic, weight: WEAK });
+            push_terms(
+                &mut keywords,
+                &lists.strong,
+                Keyword {
+                    topic,
+                    weight: STRONG,
+                },
+            );
+            push_terms(
+                &mut keywords,
+                &lists.weak,
+                Keyword {
+                    topic,
+                    weight: WEAK,
+                },
+            );
         }
         for (name, terms) in extra {
-            push_terms(&mut keywords, terms, Keyword { topic: index(name), weight: STRONG });
+            push_terms(
+                &mut keywords,
+                terms,
+                Keyword {
+                    topic: index(name),
+                    weight: STRONG,
+                },
+            );
         }
         Ok(Topics { names, keywords })
     }
@@ -171,7 +196,9 @@ pub fn score(topics: &Topics, hits: &[KeywordHit], body_len: usize) -> Vec<usize
     }
     let need = threshold(body_len);
     // Weak keywords only support: without a strong one there is no topic.
-    (0..scores.len()).filter(|&t| has_strong[t] && scores[t] >= need).collect()
+    (0..scores.len())
+        .filter(|&t| has_strong[t] && scores[t] >= need)
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,9 +220,21 @@ mod tests {
     fn builtin_has_the_fifteen_topics() {
         let t = topics();
         let want = [
-            "agriculture", "culture", "economy", "energy", "environment", "health",
-            "human-rights", "mining", "politics", "security", "technology", "tourism",
-            "trade", "transport", "water",
+            "agriculture",
+            "culture",
+            "economy",
+            "energy",
+            "environment",
+            "health",
+            "human-rights",
+            "mining",
+            "politics",
+            "security",
+            "technology",
+            "tourism",
+            "trade",
+            "transport",
+            "water",
         ];
         assert_eq!(t.names, want);
     }
@@ -217,17 +256,32 @@ mod tests {
     fn one_passing_body_word_is_not_a_topic() {
         let t = topics();
         let oil = kw(&t, "energy", "oil");
-        let one = [KeywordHit { keyword: oil, field: Field::Body }];
+        let one = [KeywordHit {
+            keyword: oil,
+            field: Field::Body,
+        }];
         assert!(score(&t, &one, 2000).is_empty());
-        let title = [KeywordHit { keyword: oil, field: Field::Title }];
-        assert_eq!(score(&t, &title, 2000), [t.names.iter().position(|n| n == "energy").unwrap()]);
+        let title = [KeywordHit {
+            keyword: oil,
+            field: Field::Title,
+        }];
+        assert_eq!(
+            score(&t, &title, 2000),
+            [t.names.iter().position(|n| n == "energy").unwrap()]
+        );
     }
 
     #[test]
     fn a_repeated_word_is_capped_and_long_bodies_need_more() {
         let t = topics();
         let water = kw(&t, "water", "water");
-        let many = vec![KeywordHit { keyword: water, field: Field::Body }; 20];
+        let many = vec![
+            KeywordHit {
+                keyword: water,
+                field: Field::Body
+            };
+            20
+        ];
         // A weak word counts at most three points however often it occurs.
         assert!(score(&t, &many, 1000).is_empty());
         assert!(threshold(9000) > threshold(1000));
