@@ -21,15 +21,7 @@ use crate::text::{self, has_cjk};
 use disambig::{CaseRule, Mention};
 use gazetteer::{AliasLang, EntityKind, Gazetteer};
 use inflect::EndingClass;
-use topics::{Field, KeywordHit, TopicError, Topics};
-
-#[derive(Debug, thiserror::Error)]
-pub enum TaggerError {
-    #[error(transparent)]
-    Topics(#[from] TopicError),
-    #[error("tagger terms cannot be compiled: {0}")]
-    Terms(#[from] TermError),
-}
+use topics::{Field, KeywordHit, Topics};
 
 /// What one automaton pattern stands for.
 #[derive(Debug, Clone, Copy)]
@@ -60,33 +52,29 @@ pub struct Tagger {
     infos: Vec<TermInfo>,
     /// Words after the first of keywords whose inner words inflect (`сельск* хозяйств*`).
     tails: Vec<Vec<(String, TermKind)>>,
+    /// Configured keywords left out; see [`Tagger::skipped_terms`].
+    skipped: Vec<String>,
 }
 
 impl Tagger {
     /// Builds the tagger from the built-in gazetteer and topic lists, plus the
-    /// configuration's extra topic keywords.
+    /// configuration's extra topic keywords. Extra keywords that cannot be matched
+    /// at all (they fold to nothing, or have a `*` inside a word) are left out and
+    /// listed by [`Tagger::skipped_terms`], so a reload never fails here.
     ///
     /// # Panics
-    /// When an extra topic keyword cannot be matched at all (it folds to nothing
-    /// or has an inner `*`); configuration validation refuses such terms first,
-    /// see [`Tagger::try_new`].
+    /// Only on a defect of the embedded data, which the unit tests load.
     pub fn new(extra_topics: &BTreeMap<String, Vec<String>>) -> Tagger {
-        Tagger::try_new(extra_topics).expect("topic keywords were validated with the configuration")
-    }
-
-    /// Like [`Tagger::new`], reporting a bad extra keyword instead of panicking.
-    ///
-    /// # Errors
-    /// An extra keyword folds to nothing or has a `*` that is not at its end.
-    pub fn try_new(extra_topics: &BTreeMap<String, Vec<String>>) -> Result<Tagger, TaggerError> {
         let gazetteer = Gazetteer::builtin();
-        let topics = Topics::new(extra_topics)?;
+        let topics = Topics::new(extra_topics).expect("built-in topics.toml is valid");
         let mut builder = TermSetBuilder::new();
         let mut infos = Vec::new();
         for (i, alias) in gazetteer.aliases.iter().enumerate() {
-            add_alias(&mut builder, &mut infos, i, &alias.text, alias.lang)?;
+            add_alias(&mut builder, &mut infos, i, &alias.text, alias.lang)
+                .expect("gazetteer aliases fold to matchable terms");
         }
         let mut tails = Vec::new();
+        let mut skipped = Vec::new();
         for (i, (term, kind, kw)) in topics.keywords.iter().enumerate() {
             let mut words = topics::phrase_words(term, *kind);
             let (first, first_kind) = words.remove(0);
@@ -101,24 +89,29 @@ impl Tagger {
                 class: EndingClass::None,
                 case: CaseRule::Any,
             });
-            builder
-                .add(&first, first_kind, payload)
-                .map_err(|source| TopicError::Term {
-                    topic: topics.names[kw.topic].clone(),
-                    term: term.clone(),
-                    source,
-                })?;
+            if let Err(e) = builder.add(&first, first_kind, payload) {
+                assert!(kw.configured, "built-in topic keyword {term:?}: {e}");
+                skipped.push(format!("topics.{}: {term:?}: {e}", topics.names[kw.topic]));
+            }
         }
-        let terms = builder.build()?;
-        Ok(Tagger {
+        let terms = builder
+            .build()
+            .expect("tens of thousands of terms fit one automaton");
+        Tagger {
             gazetteer,
             topics,
             terms,
             infos,
             tails,
-        })
+            skipped,
+        }
     }
 
+    /// Configured topic keywords that could not be matched and were left out, each
+    /// as `topics.NAME: "term": reason`, for the caller to log.
+    pub fn skipped_terms(&self) -> &[String] {
+        &self.skipped
+    }
     /// Tags one text: countries, regions and topics, each sorted and deduplicated.
     pub fn tag(&self, text: ArticleText<'_>) -> Tags {
         let mut scan = Scan::default();

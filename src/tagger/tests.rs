@@ -421,3 +421,25 @@ fn dev_set_accuracy() {
     assert!(topic_recall >= 0.90, "topic recall {topic_recall:.3}");
     assert!(acc.wrong_regions + acc.wrong_topics <= 1, "{acc:?}");
 }
+
+#[test]
+fn configured_keywords_extend_topics_and_bad_ones_are_skipped() {
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "sport".to_owned(),
+        vec![
+            "football*".to_owned(),
+            " - ".to_owned(),
+            "foo*bar".to_owned(),
+        ],
+    );
+    let t = Tagger::new(&extra);
+    assert_eq!(t.skipped_terms().len(), 2, "{:?}", t.skipped_terms());
+    let tags = t.tag(ArticleText {
+        title: "Football league opens in Almaty",
+        summary: "",
+        body: "",
+    });
+    assert_eq!(tags.topics, ["sport"]);
+    assert_eq!(tags.countries, ["KZ"]);
+}
