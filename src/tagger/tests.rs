@@ -279,6 +279,12 @@ tag_case!(
     ["KZ"]
 );
 tag_case!(
+    zh_common_words_are_not_cities,
+    "社会稳定和长治久安，青年联合奋斗，哈密瓜丰收",
+    []
+);
+tag_case!(ru_common_word_city, "Шахты региона работают", []);
+tag_case!(
     ru_compound_adjective,
     "на казахстанско-китайской границе",
     ["CN", "KZ"]

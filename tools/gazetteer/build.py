@@ -60,7 +60,7 @@ WORLD_CITY_BLOCK = {
     "Mobile", "Surprise", "Reading", "Independence", "Orange", "Concord", "Split", "Nice", "Sale",
     "Mesa", "Temple", "Paradise", "Sparks", "Enterprise", "Mission", "Bath", "Hull", "Bury",
     "Derby", "Kent", "Gap", "Bat", "Tours", "Hub", "Sultan", "Asia", "Europe", "Africa", "Batu",
-    "Van", "Batman", "Ordu", "Nakhodka", "Phoenix", "Aurora", "Normal", "Vista", "Spring Valley",
+    "Van", "Batman", "Ordu", "Nakhodka", "Shakhty", "Oktyabr'skiy", "Phoenix", "Aurora", "Normal", "Vista", "Spring Valley",
     # people's names (first names and frequent surnames)
     "Victoria", "Florence", "Charlotte", "Lincoln", "Jackson", "Hamilton", "Austin", "Eugene",
     "Elizabeth", "Columbia", "Irving", "Garland", "Allen", "Tyler", "Gilbert", "Chandler",
@@ -327,7 +327,16 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-def city_alternates(city: dict, latin: bool) -> list:
+# Two-character Chinese names are often ordinary words (长治 "lasting order", 中山
+# Sun Yat-sen, 大同 "great harmony"); outside Central Asia a city keeps one only
+# when it is a capital or this big, and never these.
+CJK_SHORT_MIN_POP = 2_000_000
+CJK_BLOCK = {"长治", "長治", "中山", "大同", "天府", "东方", "新城", "民主", "光明", "青年", "联合", "奋斗",
+             "太平", "胜利", "长征", "安康", "永安", "和平", "北海", "金山", "新安", "新港", "里德", "伯恩",
+             "或索", "阿哇", "卡利", "卡諾", "剌八", "德博"}
+
+
+def city_alternates(city: dict, latin: bool, short_cjk_limited: bool = False) -> list:
     out = []
     for alt in city["alternatenames"]:
         if alt in ALTERNATE_BLOCK:
@@ -335,7 +344,8 @@ def city_alternates(city: dict, latin: bool) -> list:
         sc = script(alt)
         if sc == "cyr" and len(alt) >= 3 and not re.search(r"(?i)море|озеро|шаары", alt):
             out.append(Alias("ru", alt))
-        elif sc == "han" and all("CJK" in unicodedata.name(ch, "") for ch in alt) and len(alt) >= 2:
+        elif sc == "han" and all("CJK" in unicodedata.name(ch, "") for ch in alt) and len(alt) >= 2 \
+                and alt not in CJK_BLOCK and (len(alt) > 2 or not short_cjk_limited):
             out.append(Alias("zh", alt))
         elif sc == "lat" and latin and latin_alternate_ok(alt, [city["name"]]):
             out.append(Alias("en", alt))
@@ -378,7 +388,8 @@ def city_entities(places: dict, countries: dict, curated_aliases: set) -> dict:
         # is checked for being a person's name: other languages' spellings of Paris
         # or Seoul are English words too often.
         far = not core and cc not in NEIGHBOURS
-        for a in city_alternates(city, latin=not far):
+        short_cjk_limited = not core and pop < CJK_SHORT_MIN_POP and (cc, name) not in capitals
+        for a in city_alternates(city, latin=not far, short_cjk_limited=short_cjk_limited):
             if not (far and " " in a.text):
                 ent.add(a)
         if far:
