@@ -56,35 +56,74 @@ pub fn fold(s: &str) -> Folded {
 
 /// Like [`fold`], reusing `out`'s buffers (its previous content is discarded).
 pub fn fold_into(s: &str, out: &mut Folded) {
-    out.text.clear();
+    let mut text = std::mem::take(&mut out.text).into_bytes();
+    text.clear();
+    text.reserve(s.len());
     out.map.clear();
-    out.text.reserve(s.len());
     out.map.reserve(s.len() + 1);
     let mut f = Folder {
-        out,
+        text,
+        map: &mut out.map,
         in_space: false,
         last: None,
     };
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            f.ascii(b, i);
+        let run = plain_ascii_run(&bytes[i..]);
+        if run > 0 {
+            f.copy_ascii(&bytes[i..i + run], i);
+            i += run;
+        } else if bytes[i] < 0x80 {
+            f.ascii(bytes[i], i);
             i += 1;
+        } else if let Some(c) = basic_cyrillic(&bytes[i..]) {
+            f.push(c, i);
+            i += 2;
         } else {
             let c = s[i..].chars().next().expect("index is on a char boundary");
             f.char(c, i);
             i += c.len_utf8();
         }
     }
-    out.map.push(s.len());
+    f.map.push(s.len());
+    out.text = String::from_utf8(f.text).expect("folding emits whole UTF-8 characters");
+}
+
+/// Length of the run of ASCII bytes at the start of `b` that fold by lowercasing
+/// alone (anything but whitespace, `-` and the backtick).
+fn plain_ascii_run(b: &[u8]) -> usize {
+    b.iter()
+        .position(|&c| c >= 0x80 || c <= b' ' || c == b'-' || c == b'`')
+        .unwrap_or(b.len())
+}
+
+/// The folded form of a basic Russian letter (U+0400..U+045F) encoded at the start
+/// of `b`, without the general path's table lookups; `None` for anything else.
+fn basic_cyrillic(b: &[u8]) -> Option<char> {
+    let (&b0, &b1) = (b.first()?, b.get(1)?);
+    if !(b0 == 0xD0 || b0 == 0xD1) || b1 & 0xC0 != 0x80 {
+        return None;
+    }
+    let c = (u32::from(b0 & 0x1F) << 6) | u32::from(b1 & 0x3F);
+    let lower = match c {
+        0x0401 | 0x0451 | 0x0400 | 0x0450 => 0x0435, // Ё ё Ѐ ѐ -> е
+        0x0402..=0x040F => c + 0x50,
+        0x0410..=0x042F => c + 0x20,
+        0x0430..=0x045F => c,
+        _ => return None,
+    };
+    char::from_u32(lower)
 }
 
 /// True for characters that make up words: letters and digits of any script.
 /// CJK ideographs are word characters too, but see [`is_cjk`] for how boundaries treat them.
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    match c {
+        'a'..='z' | '0'..='9' | 'A'..='Z' | '\u{0410}'..='\u{044F}' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// True for characters of the scripts written without spaces between words
@@ -130,7 +169,9 @@ pub fn boundary_after(s: &str, i: usize) -> bool {
 /// Output state of one fold: the text so far and what the last emitted char was,
 /// so a combining mark that follows can be attached to it.
 struct Folder<'a> {
-    out: &'a mut Folded,
+    /// Folded bytes; whole UTF-8 characters are only ever appended or truncated.
+    text: Vec<u8>,
+    map: &'a mut Vec<usize>,
     /// The last thing emitted was the space of a whitespace/hyphen run.
     in_space: bool,
     /// Byte offset in `out.text` and value of the last emitted non-space char.
@@ -138,6 +179,16 @@ struct Folder<'a> {
 }
 
 impl Folder<'_> {
+    fn copy_ascii(&mut self, run: &[u8], at: usize) {
+        let start = self.text.len();
+        self.text.extend_from_slice(run);
+        self.text[start..].make_ascii_lowercase();
+        self.map.extend(at..at + run.len());
+        self.in_space = false;
+        let last = self.text.len() - 1;
+        self.last = Some((last, char::from(self.text[last])));
+    }
+
     fn ascii(&mut self, b: u8, at: usize) {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | b'-' => self.space(at),
@@ -220,9 +271,9 @@ impl Folder<'_> {
         if let Some(composed) = compose(prev, m) {
             let composed = fold_cyrillic_letter(composed);
             if composed != prev {
-                let at = self.out.map[pos];
-                self.out.text.truncate(pos);
-                self.out.map.truncate(pos);
+                let at = self.map[pos];
+                self.text.truncate(pos);
+                self.map.truncate(pos);
                 self.push(composed, at);
             }
         }
@@ -230,18 +281,19 @@ impl Folder<'_> {
 
     fn space(&mut self, at: usize) {
         if !self.in_space {
-            self.out.text.push(' ');
-            self.out.map.push(at);
+            self.text.push(b' ');
+            self.map.push(at);
             self.in_space = true;
             self.last = None;
         }
     }
 
     fn push(&mut self, c: char, at: usize) {
-        let pos = self.out.text.len();
-        self.out.text.push(c);
-        let n = c.len_utf8();
-        self.out.map.extend(std::iter::repeat_n(at, n));
+        let pos = self.text.len();
+        let mut buf = [0; 4];
+        let encoded = c.encode_utf8(&mut buf).as_bytes();
+        self.text.extend_from_slice(encoded);
+        self.map.extend(std::iter::repeat_n(at, encoded.len()));
         self.in_space = false;
         self.last = Some((pos, c));
     }
@@ -304,6 +356,14 @@ mod tests {
         // Decomposed й and ў recompose; decomposed ё still folds to е.
         assert_eq!(f("и\u{306} у\u{306} е\u{308}"), "й ў е");
         assert_eq!(f("И\u{306}"), "й");
+    }
+
+    #[test]
+    fn cyrillic_fast_path_agrees_with_the_general_rule() {
+        for c in ('\u{0400}'..='\u{052F}').chain(['ё', 'Ё']) {
+            let general: String = c.to_lowercase().map(fold_cyrillic_letter).collect();
+            assert_eq!(f(&c.to_string()), general, "{c} U+{:04X}", c as u32);
+        }
     }
 
     #[test]

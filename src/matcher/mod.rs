@@ -69,7 +69,7 @@ struct TermUse {
 }
 
 /// Where a term was first found: field (0 title, 1 summary, 2 body) and folded range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Occurrence {
     field: usize,
     start: usize,
@@ -157,9 +157,14 @@ impl WatchlistSet {
         let folded = fields.map(fold);
         let mut found = self.first_occurrences(&folded);
         found.sort_unstable_by_key(|&(payload, occ)| (self.terms[payload as usize].list, occ));
+        let mut snippets = Snippets {
+            fields,
+            folded: &folded,
+            made: HashMap::new(),
+        };
         found
             .chunk_by(|a, b| self.terms[a.0 as usize].list == self.terms[b.0 as usize].list)
-            .filter_map(|hits| self.evaluate(hits, &fields, &folded, ctx))
+            .filter_map(|hits| self.evaluate(hits, &mut snippets, ctx))
             .collect()
     }
 
@@ -186,8 +191,7 @@ impl WatchlistSet {
     fn evaluate(
         &self,
         hits: &[(u32, Occurrence)],
-        fields: &[&str; 3],
-        folded: &[Folded; 3],
+        snippets: &mut Snippets<'_>,
         ctx: Context<'_>,
     ) -> Option<Match> {
         let list = &self.lists[self.terms[hits[0].0 as usize].list as usize];
@@ -205,10 +209,9 @@ impl WatchlistSet {
             if term.role == Role::None || matches.iter().any(|m| m.term == term.written) {
                 continue;
             }
-            let range = folded[occ.field].original_range(occ.start..occ.end);
             matches.push(TermMatch {
                 term: term.written.clone(),
-                snippet: snippet(fields[occ.field], range),
+                snippet: snippets.get(occ),
             });
         }
         Some(Match {
@@ -217,6 +220,30 @@ impl WatchlistSet {
             matches,
             per_story: list.per_story,
         })
+    }
+}
+
+/// Snippets of one article, made once per occurrence: a term shared by several
+/// watchlists, or two terms found at the same place, cost one snippet.
+struct Snippets<'a> {
+    fields: [&'a str; 3],
+    folded: &'a [Folded; 3],
+    made: HashMap<Occurrence, String>,
+}
+
+impl Snippets<'_> {
+    fn get(&mut self, occ: Occurrence) -> String {
+        let Snippets {
+            fields,
+            folded,
+            made,
+        } = self;
+        made.entry(occ)
+            .or_insert_with(|| {
+                let range = folded[occ.field].original_range(occ.start..occ.end);
+                snippet(fields[occ.field], range)
+            })
+            .clone()
     }
 }
 

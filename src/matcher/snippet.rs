@@ -21,8 +21,9 @@ pub fn snippet(text: &str, hit: Range<usize>) -> String {
     let before = &text[..hit.start];
     let after = &text[hit.end..];
     // Share the room evenly; a side that runs out of text gives the rest to the other.
-    let before_len = before.chars().count();
-    let after_len = after.chars().count();
+    // Counting stops at `room` so a long body costs no more than a short one.
+    let before_len = before.chars().rev().take(room).count();
+    let after_len = after.chars().take(room).count();
     let left = (room / 2)
         .max(room.saturating_sub(after_len))
         .min(before_len);
@@ -78,17 +79,21 @@ fn in_word(s: &str, i: usize) -> bool {
 
 /// Appends `s` with every whitespace run shown as one space.
 fn push_collapsed(out: &mut String, s: &str) {
-    let mut in_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            if !in_space {
-                out.push(' ');
-            }
-            in_space = true;
-        } else {
-            out.push(c);
-            in_space = false;
+    let mut pieces = s.split(char::is_whitespace);
+    if let Some(first) = pieces.next() {
+        out.push_str(first);
+    }
+    let mut pending_space = false;
+    for piece in pieces {
+        pending_space = true;
+        if !piece.is_empty() {
+            out.push(' ');
+            out.push_str(piece);
+            pending_space = false;
         }
+    }
+    if pending_space {
+        out.push(' ');
     }
 }
 
@@ -99,6 +104,13 @@ mod tests {
     fn around(text: &str, word: &str) -> String {
         let start = text.find(word).unwrap();
         snippet(text, start..start + word.len())
+    }
+
+    #[test]
+    fn whitespace_runs_become_one_space() {
+        let mut out = String::new();
+        push_collapsed(&mut out, " a \n\n b\u{a0}c  ");
+        assert_eq!(out, " a b c ");
     }
 
     #[test]

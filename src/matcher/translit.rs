@@ -737,6 +737,12 @@ mod tests {
     }
 
     #[test]
+    fn exonyms_are_not_transliterations() {
+        assert!(!has("Xinjiang", "Синьцзян") && !has("Urumqi", "Урумчи"));
+        assert!(has("Синьцзян", "Sintszyan") && has("Синьцзян", "Sinczyan"));
+    }
+
+    #[test]
     fn no_forms_for_mixed_cjk_or_unmappable_terms() {
         assert!(forms("新疆").is_empty());
         assert!(forms("Xinjiang Синьцзян").is_empty());
