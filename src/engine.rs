@@ -26,6 +26,14 @@ impl Engine {
             problems: vec![format!("{}: {e}", config.path.display())],
         })?;
         let tagger = Tagger::new(&config.topics);
+        let mut config = config;
+        for term in tagger.skipped_terms() {
+            let warning = format!(
+                "{}: topic keyword {term:?} cannot be matched and is skipped",
+                config.path.display()
+            );
+            config.warnings.push(warning);
+        }
         Ok(Engine {
             config: Arc::new(config),
             tagger,
