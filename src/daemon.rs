@@ -8,7 +8,10 @@
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::fetcher::Fetcher;
+use crate::health::Health;
+use crate::metrics::events;
 use crate::poll::{self, PollContext, PollSummary};
+use crate::sdnotify;
 use crate::store::Store;
 use crate::store::feeds::FeedRow;
 use anyhow::Context as _;
@@ -52,6 +55,8 @@ struct Shared {
     engine: watch::Sender<Arc<Engine>>,
     /// Wakes the scheduler early: a reload or a finished poll.
     reschedule: Notify,
+    /// The scheduler's heartbeat, read by `/healthz` and the watchdog task.
+    health: Arc<Health>,
 }
 
 /// Runs the daemon until `shutdown` resolves (or, with `once`, until every feed
@@ -79,6 +84,7 @@ pub async fn run(
         },
         engine: watch::Sender::new(Arc::new(engine)),
         reschedule: Notify::new(),
+        health: Arc::new(Health::default()),
     });
     if once {
         return run_once(&shared).await;
@@ -91,7 +97,18 @@ pub async fn run(
     tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
     tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
     tracker.spawn(retention(shared.clone(), shutdown.clone()));
+    tracker.spawn(crate::health::watchdog(
+        shared.health.clone(),
+        shutdown.clone(),
+    ));
+    sdnotify::status(&format!(
+        "watching {} feeds, {} watchlists",
+        config.feeds.len(),
+        config.watchlists.len()
+    ));
+    sdnotify::ready();
     shutdown.cancelled().await;
+    sdnotify::stopping();
     info!("shutting down");
     tracker.close();
     if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait())
@@ -172,6 +189,7 @@ async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: Tas
     ));
     let mut engine_rx = shared.engine.subscribe();
     loop {
+        shared.health.beat();
         if engine_rx.has_changed().unwrap_or(false) {
             let engine = engine_rx.borrow_and_update().clone();
             limit = Arc::new(Semaphore::new(engine.config.poll.concurrency));
@@ -249,11 +267,11 @@ pub fn reload(shared_engine: &watch::Sender<Arc<Engine>>, path: &Path) -> bool {
             let feeds = engine.config.feeds.len();
             let watchlists = engine.config.watchlists.len();
             shared_engine.send_replace(Arc::new(engine));
-            info!(path = %path.display(), feeds, watchlists, "configuration reloaded");
+            events::config_reloaded(&path.display().to_string(), feeds, watchlists);
             true
         }
         Err(e) => {
-            error!(path = %path.display(), error = %e.problems.join("; "), "configuration refused; keeping the running one");
+            events::config_refused(&path.display().to_string(), &e.problems.join("; "));
             false
         }
     }
@@ -269,9 +287,11 @@ async fn reload_on_sighup(shared: Arc<Shared>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = hup.recv() => {
                 info!("SIGHUP received");
+                sdnotify::reloading();
                 if reload(&shared.engine, &shared.config_path) {
                     shared.reschedule.notify_one();
                 }
+                sdnotify::ready();
             }
         }
     }

@@ -65,7 +65,10 @@ impl Peers {
     /// The loopback port cannot be bound.
     pub async fn start(printer: Printer, shutdown: CancellationToken) -> std::io::Result<Peers> {
         let received = Arc::new(AtomicUsize::new(0));
-        let sink = Sink { printer, received: received.clone() };
+        let sink = Sink {
+            printer,
+            received: received.clone(),
+        };
         let app = Router::new()
             .route("/feeds/{name}", get(feed))
             .route("/webhook", post(webhook))
@@ -73,7 +76,8 @@ impl Peers {
         let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
+            let serve =
+                axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "demo feed server failed");
             }
@@ -93,7 +97,9 @@ impl Peers {
 
 async fn feed(UrlPath(name): UrlPath<String>) -> Response {
     match FEEDS.iter().find(|(file, _, _)| *file == name) {
-        Some((_, content_type, body)) => ([(header::CONTENT_TYPE, *content_type)], *body).into_response(),
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type)], *body).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such demo feed\n").into_response(),
     }
 }
@@ -115,7 +121,10 @@ pub fn describe(alert: &Value) -> String {
     let kind = alert["type"].as_str().unwrap_or("?");
     if kind == "watchlist.digest" {
         let n = data["articles"].as_array().map_or(0, Vec::len);
-        return format!("ALERT [{}] digest of {n} articles (flood control)", text(&data["watchlist"]));
+        return format!(
+            "ALERT [{}] digest of {n} articles (flood control)",
+            text(&data["watchlist"])
+        );
     }
     if kind != "watchlist.match" {
         return format!("EVENT {kind}: {}", text(&data["feed"]["name"]));
@@ -126,7 +135,12 @@ pub fn describe(alert: &Value) -> String {
         .map(|k| list(&article[*k]))
         .filter(|s| !s.is_empty())
         .collect();
-    let mut out = format!("ALERT [{}] {}\n      {}", text(&data["watchlist"]), text(&article["title"]), text(&article["feed"]));
+    let mut out = format!(
+        "ALERT [{}] {}\n      {}",
+        text(&data["watchlist"]),
+        text(&article["title"]),
+        text(&article["feed"])
+    );
     if !tags.is_empty() {
         out.push_str(&format!(" | {}", tags.join(" | ")));
     }
@@ -141,7 +155,10 @@ fn text(v: &Value) -> &str {
 }
 
 fn list(v: &Value) -> String {
-    let items: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let items: Vec<&str> = v
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     items.join(", ")
 }
 
@@ -198,7 +215,9 @@ pub async fn run(
     let engine = crate::engine::Engine::load(&config)?;
     let result = crate::daemon::run(&config, engine, once, shutdown).await;
     peers_stop.cancel();
-    result.map(|()| DemoReport { alerts: peers.alerts_received() })
+    result.map(|()| DemoReport {
+        alerts: peers.alerts_received(),
+    })
 }
 
 #[cfg(test)]
@@ -222,7 +241,10 @@ mod tests {
     #[test]
     fn describe_names_digests_and_other_events() {
         let digest = json!({"type": "watchlist.digest", "data": {"watchlist": "w", "articles": [{}, {}, {}]}});
-        assert_eq!(describe(&digest), "ALERT [w] digest of 3 articles (flood control)");
+        assert_eq!(
+            describe(&digest),
+            "ALERT [w] digest of 3 articles (flood control)"
+        );
         let health = json!({"type": "feed.failing", "data": {"feed": {"name": "Kun.uz"}}});
         assert_eq!(describe(&health), "EVENT feed.failing: Kun.uz");
     }
@@ -241,8 +263,9 @@ mod tests {
     #[test]
     fn bundled_feeds_parse_with_every_item() {
         for (name, content_type, body) in FEEDS {
-            let parsed = crate::parser::parse(body.as_bytes(), Some(content_type), "http://127.0.0.1/")
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let parsed =
+                crate::parser::parse(body.as_bytes(), Some(content_type), "http://127.0.0.1/")
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
             let expected = body.matches("<item>").count() + body.matches("<entry>").count();
             assert!(expected > 0, "{name} has items");
             assert_eq!(parsed.items.len(), expected, "{name}");

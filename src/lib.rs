@@ -22,13 +22,15 @@
 //! - [`outbox`]: alert policy without I/O: ids, payloads, retry schedule.
 //! - [`notifier`]: delivers due alerts to webhooks.
 //! - [`http`]: the JSON API, Atom feeds, the web page, `/healthz` and `/metrics`.
-//! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line.
+//! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line;
+//!   [`demo`]: sample feeds and an alert sink for `steppewatch demo`.
 //! - [`health`], [`metrics`], [`sdnotify`]: what an operator sees: `/healthz`,
 //!   `/metrics` with the events that log and count, and systemd readiness and watchdog.
 
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod discover;
 pub mod engine;
 pub mod extractor;

@@ -403,6 +403,19 @@ pub mod events {
         global().delivery_failed(webhook, gave_up);
     }
 
+    /// `webhook` answered 410 Gone: it is disabled and the `alerts` of this
+    /// message failed.
+    pub fn webhook_gone(webhook: &str, url: &str, error: &str, alerts: usize) {
+        error!(
+            webhook,
+            url,
+            error,
+            alerts,
+            "webhook answered 410 Gone: disabled until its URL changes or `alerts retry`"
+        );
+        global().delivery_failed(webhook, alerts);
+    }
+
     /// A new configuration is in force.
     pub fn config_reloaded(path: &str, feeds: usize, watchlists: usize) {
         info!(path, feeds, watchlists, "configuration reloaded");

@@ -6,6 +6,7 @@ use crate::config::{FeedConfig, FeedKind};
 use crate::engine::Engine;
 use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
 use crate::matcher::Context;
+use crate::metrics::events;
 use crate::model::{Article, Item, ParsedFeed};
 use crate::scheduler::{self, Plan};
 use crate::store::Store;
@@ -60,6 +61,7 @@ pub async fn poll_feed(
     cfg: FeedConfig,
 ) -> PollSummary {
     let started = std::time::Instant::now();
+    let name = feed.name.clone();
     let fetched = fetch_and_parse(ctx, &feed, &cfg).await;
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -75,16 +77,10 @@ pub async fn poll_feed(
     if summary.alerts > 0 {
         ctx.alerts_wake.notify_one();
     }
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed = started.elapsed();
     match &summary.error {
-        None => info!(
-            new = summary.new,
-            updated = summary.updated,
-            alerts = summary.alerts,
-            elapsed_ms,
-            "feed polled"
-        ),
-        Some(error) => warn!(%error, elapsed_ms, "feed poll failed"),
+        None => events::feed_polled(&name, summary.new, summary.updated, summary.alerts, elapsed),
+        Some(error) => events::feed_poll_failed(&name, error, elapsed),
     }
     summary
 }

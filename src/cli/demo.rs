@@ -10,12 +10,18 @@ use tokio_util::sync::CancellationToken;
 /// Runs the demo in `dir` (kept afterwards), or in a temporary directory
 /// removed at exit.
 pub fn demo(dir: Option<&Path>, once: bool) -> CliResult {
-    let scratch = Scratch::new(dir).map_err(|e| CliError::Runtime(anyhow::anyhow!("unable to create the demo directory: {e}")))?;
+    let scratch = Scratch::new(dir).map_err(|e| {
+        CliError::Runtime(anyhow::anyhow!("unable to create the demo directory: {e}"))
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(e.into()))?;
-    let web = if once { None } else { Some(crate::demo::free_loopback_port().map_err(|e| CliError::Runtime(e.into()))?) };
+    let web = if once {
+        None
+    } else {
+        Some(crate::demo::free_loopback_port().map_err(|e| CliError::Runtime(e.into()))?)
+    };
     banner(&scratch.path, web, once);
     let printer: crate::demo::Printer = Arc::new(|block: String| {
         let mut out = std::io::stdout().lock();
@@ -43,11 +49,19 @@ pub fn demo(dir: Option<&Path>, once: bool) -> CliResult {
 }
 
 fn banner(dir: &Path, web: Option<std::net::SocketAddr>, once: bool) {
-    println!("steppewatch demo: {} sample feeds (24 articles in English, Russian, Kazakh, Kyrgyz,", crate::demo::FEEDS.len());
+    println!(
+        "steppewatch demo: {} sample feeds (24 articles in English, Russian, Kazakh, Kyrgyz,",
+        crate::demo::FEEDS.len()
+    );
     println!("Tajik, Uzbek and Chinese) served on 127.0.0.1; alerts go to a local webhook sink");
-    println!("that prints each one below. Working directory: {}", dir.display());
+    println!(
+        "that prints each one below. Working directory: {}",
+        dir.display()
+    );
     match web {
-        Some(addr) => println!("Web page: http://{addr}/   Metrics: http://{addr}/metrics   Stop with Ctrl-C.\n"),
+        Some(addr) => println!(
+            "Web page: http://{addr}/   Metrics: http://{addr}/metrics   Stop with Ctrl-C.\n"
+        ),
         None if once => println!("Polling every feed once, then exiting.\n"),
         None => println!(),
     }
@@ -64,10 +78,17 @@ impl Scratch {
     fn new(given: Option<&Path>) -> std::io::Result<Scratch> {
         if let Some(dir) = given {
             std::fs::create_dir_all(dir)?;
-            return Ok(Scratch { path: std::path::absolute(dir)?, keep: true });
+            return Ok(Scratch {
+                path: std::path::absolute(dir)?,
+                keep: true,
+            });
         }
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("steppewatch-demo-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path =
+            std::env::temp_dir().join(format!("steppewatch-demo-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&path)?;
         Ok(Scratch { path, keep: false })
     }
