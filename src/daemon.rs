@@ -2,8 +2,13 @@
 //! notifier, configuration reload (SIGHUP and file changes) and shutdown.
 //!
 //! Shutdown is one `CancellationToken`. Poll tasks are tracked and are never
-//! cancelled mid-poll: a poll that has started runs to its commit, and the
-//! daemon waits for them up to `SHUTDOWN_DEADLINE`.
+//! cancelled mid-transaction: a poll still waiting on the network is
+//! abandoned (nothing of it is written yet), one that reached the store runs
+//! to its commit, and the daemon waits for them up to `SHUTDOWN_DEADLINE`.
+//!
+//! systemd is told `READY=1` once the database is open and every task has
+//! started, `RELOADING=1` around a SIGHUP reload and `STOPPING=1` at
+//! shutdown; the watchdog task pings while the scheduler's heartbeat is fresh.
 
 use crate::config::Config;
 use crate::engine::Engine;
@@ -81,6 +86,7 @@ pub async fn run(
             store: Arc::new(Mutex::new(store)),
             fetcher,
             alerts_wake: Arc::new(Notify::new()),
+            shutdown: shutdown.clone(),
         },
         engine: watch::Sender::new(Arc::new(engine)),
         reschedule: Notify::new(),

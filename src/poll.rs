@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 /// What every poll shares. The engine is read once per poll, so a reload
@@ -26,6 +27,10 @@ pub struct PollContext {
     pub fetcher: Fetcher,
     /// Woken after a commit that queued alerts.
     pub alerts_wake: Arc<Notify>,
+    /// Cancelled at shutdown. A poll still on the network is abandoned then
+    /// (nothing of it is written yet, and the feed is polled again next
+    /// start); one that reached the store runs to its commit.
+    pub shutdown: CancellationToken,
 }
 
 /// The result of one poll, for logs and `run --once`.
@@ -62,7 +67,13 @@ pub async fn poll_feed(
 ) -> PollSummary {
     let started = std::time::Instant::now();
     let name = feed.name.clone();
-    let fetched = fetch_and_parse(ctx, &feed, &cfg).await;
+    let fetched = tokio::select! {
+        fetched = fetch_and_parse(ctx, &feed, &cfg) => fetched,
+        () = ctx.shutdown.cancelled() => {
+            info!("poll abandoned at shutdown before anything was stored");
+            return PollSummary::default();
+        }
+    };
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
