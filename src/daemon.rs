@@ -189,7 +189,9 @@ async fn sync_feeds(
 /// The scheduler loop: polls each feed when due, at most `[poll] concurrency`
 /// at once, one poll per feed at a time.
 async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: TaskTracker) {
-    let mut in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    // Survives reloads: a feed whose poll is still running must not get a
+    // second poll at once because the configuration changed meanwhile.
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let mut limit = Arc::new(Semaphore::new(
         shared.engine.borrow().config.poll.concurrency,
     ));
@@ -198,8 +200,7 @@ async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: Tas
         shared.health.beat();
         if engine_rx.has_changed().unwrap_or(false) {
             let engine = engine_rx.borrow_and_update().clone();
-            limit = Arc::new(Semaphore::new(engine.config.poll.concurrency));
-            in_flight = Arc::default(); // old tasks keep their own set and permits
+            limit = Arc::new(Semaphore::new(engine.config.poll.concurrency)); // old tasks keep their permits
         }
         let engine = engine_rx.borrow().clone();
         let wait = match sync_feeds(&shared, &engine).await {
