@@ -3,6 +3,8 @@
 # the binary in /usr/bin, the systemd unit, and the default configuration
 # registered as a conffile (so an upgrade never overwrites local edits).
 # Installs cargo-deb first when it is missing (a few minutes, once).
+# Extra arguments go to cargo deb (e.g. --no-build to package the current
+# target/release/steppewatch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +12,9 @@ if ! cargo deb --version >/dev/null 2>&1; then
     cargo install cargo-deb --locked
 fi
 
-deb=$(cargo deb --locked --fast 2>&1 | tee /dev/stderr | tail -n 1)
+# cargo deb prints the paths of what it built: the package and, with
+# `dbgsym = true`, the -dbgsym.ddeb holding the debug symbols.
+deb=$(cargo deb --locked --fast "$@" 2>&1 | tee /dev/stderr | grep -E '/steppewatch_[^/]*\.deb$' | tail -n 1)
 [ -f "$deb" ] || { echo "check-deb: cargo deb printed no package path" >&2; exit 1; }
 echo "== dpkg-deb --contents $deb"
 contents=$(dpkg-deb --contents "$deb")
@@ -28,6 +32,16 @@ expect() {
 expect '^-rwxr-xr-x .* \./usr/bin/steppewatch$' "binary /usr/bin/steppewatch"
 expect ' \./(usr/)?lib/systemd/system/steppewatch\.service$' "unit lib/systemd/system/steppewatch.service"
 expect ' \./etc/steppewatch/steppewatch\.toml$' "configuration /etc/steppewatch/steppewatch.toml"
+
+# The shipped binary is stripped (debug symbols go to the -dbgsym package):
+# with line tables it is about five times larger.
+size=$(printf '%s\n' "$contents" | awk '$NF == "./usr/bin/steppewatch" { print $3 }')
+if [ -n "$size" ] && [ "$size" -lt $((40 * 1024 * 1024)) ]; then
+    echo "ok: /usr/bin/steppewatch is $((size / 1024 / 1024)) MiB (stripped)"
+else
+    echo "TOO LARGE: /usr/bin/steppewatch is ${size:-?} bytes; is it stripped?" >&2
+    fail=1
+fi
 
 ctrl=$(mktemp -d)
 trap 'rm -rf "$ctrl"' EXIT
