@@ -104,7 +104,7 @@ rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 threads=$(awk '/^Threads/ {print $2}' "/proc/$pid/status")
 cpu=$(echo "scale=3; 100 * ($t1 - $t0) / $hz / ($s1 - $s0)" | bc)
-health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/healthz" || echo "-")
+health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/healthz" 2>/dev/null) || true
 
 printf 'feeds configured        %d (%d polls failed)\n' "$FEEDS" "$failed"
 printf 'articles stored         %d\n' "$articles"
