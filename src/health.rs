@@ -90,9 +90,13 @@ impl Health {
 }
 
 /// Proves the database accepts writes: opens it without creating it, takes
-/// the write lock and gives it back (`BEGIN IMMEDIATE; ROLLBACK`), changing
-/// nothing. A file made read-only, a full or read-only file system or a
-/// writer stuck holding the lock all fail here.
+/// the write lock, makes a change and rolls it back, so nothing is written.
+/// A file made read-only, a read-only file system or a writer stuck holding
+/// the lock all fail here.
+///
+/// `BEGIN IMMEDIATE; ROLLBACK` alone is not enough: in WAL mode SQLite grants
+/// the write lock on a database it could only open read-only, and refuses only
+/// the first page change. The probe's change is a table that never commits.
 ///
 /// This is a probe rather than store SQL: it must never create, migrate or
 /// modify the file it checks, which `Store::open` would.
@@ -103,7 +107,15 @@ fn probe_writable(db_path: &Path, busy_timeout: Duration) -> Result<(), rusqlite
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(busy_timeout)?;
-    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+    probe(&conn)
+}
+
+/// The write probe on an open connection; rolls back whatever happens.
+fn probe(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let changed = conn.execute_batch("CREATE TABLE _steppewatch_health_probe (x)");
+    let rolled_back = conn.execute_batch("ROLLBACK");
+    changed.and(rolled_back)
 }
 
 /// Pings the systemd watchdog at half its interval while the scheduler's
@@ -177,6 +189,30 @@ mod tests {
         let err = Health::default().check(&db).unwrap_err();
         assert!(err.contains("not writable"), "{err}");
         assert!(!db.exists());
+    }
+
+    #[test]
+    fn read_only_wal_database_fails_although_it_grants_the_write_lock() {
+        use rusqlite::{Connection, OpenFlags};
+        let dir = tempfile::tempdir().unwrap();
+        let db = new_db(dir.path());
+        // What a connection to a file made read-only gets: SQLite falls back
+        // to a read-only open (root would not, so the flag stands in for chmod).
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").unwrap();
+        let err = probe(&conn).unwrap_err();
+        assert_eq!(err.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly));
+        assert!(conn.is_autocommit(), "rolled back");
+        let probe_table: i64 = Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE '_steppewatch%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(probe_table, 0, "a healthy probe leaves nothing behind");
+        assert_eq!(probe_writable(&db, Duration::from_millis(50)), Ok(()));
     }
 
     #[test]

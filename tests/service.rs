@@ -726,54 +726,83 @@ fn the_strict_parser_refuses_malformed_exposition() {
     }
 }
 
-/// Makes a file unwritable for everyone, root included, until dropped.
+/// How the test makes the database unwritable for the daemon, whoever runs it.
 ///
-/// Tests run as root here, and root ignores file modes, so `chmod` alone
-/// would prove nothing. The immutable attribute (`chattr +i`, ext4, xfs,
-/// btrfs; needs CAP_LINUX_IMMUTABLE) refuses every write and every open for
-/// writing, whoever asks. As an ordinary user, `chmod 0444` does the job.
-struct Unwritable {
-    path: PathBuf,
-    how: &'static str,
+/// Tests run as root here, and root ignores file modes (CAP_DAC_OVERRIDE), so
+/// `chmod` alone would prove nothing. As root, the daemon is therefore started
+/// the way the systemd unit starts it, with an empty capability bounding set
+/// (`setpriv --bounding-set=-all`): uid 0 without capabilities obeys file
+/// modes like any user, and `chmod 0444` on the database really makes its
+/// writes fail. This works in an unprivileged container too (dropping
+/// capabilities needs none). An ordinary user needs no wrapper.
+#[derive(Clone, Copy, PartialEq)]
+enum Confinement {
+    /// Not root: file modes already apply.
+    User,
+    /// Root: run the daemon under `setpriv` with no capabilities.
+    NoCapabilities,
 }
 
-impl Unwritable {
-    fn new(path: &Path) -> Option<Unwritable> {
+impl Confinement {
+    fn detect() -> Option<Confinement> {
         let root = std::process::Command::new("id")
             .arg("-u")
             .output()
             .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        if root {
-            let ok = std::process::Command::new("chattr")
-                .arg("+i")
-                .arg(path)
-                .status()
-                .is_ok_and(|s| s.success());
-            return ok.then(|| Unwritable {
-                path: path.to_path_buf(),
-                how: "chattr",
-            });
+        if !root {
+            return Some(Confinement::User);
         }
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).ok()?;
-        Some(Unwritable {
-            path: path.to_path_buf(),
-            how: "chmod",
-        })
+        let setpriv = std::process::Command::new("setpriv")
+            .args(["--bounding-set=-all", "--inh-caps=-all", "--", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+        setpriv.then_some(Confinement::NoCapabilities)
+    }
+
+    /// `steppewatch run`, without capabilities when root.
+    fn spawn(self, env: &Env) -> Daemon {
+        if self == Confinement::User {
+            return env.spawn(&[]);
+        }
+        let log = env.dir.path().join("confined-daemon.log");
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = tokio::process::Command::new("setpriv")
+            .args([
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--",
+                BIN,
+                "--config",
+            ])
+            .arg(&env.config)
+            .arg("run")
+            .env("RUST_LOG", "steppewatch=debug,info")
+            .env_remove("STEPPEWATCH_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn setpriv steppewatch");
+        Daemon { child, log }
     }
 }
 
-impl Drop for Unwritable {
+/// Sets a file's mode, and puts 0644 back when dropped (even on a failed assert).
+struct Mode(PathBuf);
+
+impl Mode {
+    fn set(path: &Path, mode: u32) -> Mode {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        Mode(path.to_path_buf())
+    }
+}
+
+impl Drop for Mode {
     fn drop(&mut self) {
-        if self.how == "chattr" {
-            let _ = std::process::Command::new("chattr")
-                .arg("-i")
-                .arg(&self.path)
-                .status();
-        } else {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o644));
-        }
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o644));
     }
 }
 
@@ -802,7 +831,11 @@ async fn metrics_parse_strictly_and_healthz_fails_on_an_unwritable_database() {
         peer.url("/hook"),
     );
     let env = env_with_http(port, &body);
-    let daemon = env.spawn(&[]);
+    let confinement = Confinement::detect();
+    let daemon = match confinement {
+        Some(c) => c.spawn(&env),
+        None => env.spawn(&[]),
+    };
     daemon
         .wait_for_log("alert delivered", 1, Duration::from_secs(30))
         .await;
@@ -861,19 +894,19 @@ async fn metrics_parse_strictly_and_healthz_fails_on_an_unwritable_database() {
 
     let (status, _) = wait_http(port, "/healthz").await;
     assert_eq!(status, 200);
-    let Some(guard) = Unwritable::new(&env.db()) else {
-        eprintln!("SKIPPED the unwritable-database half: root without chattr +i support here");
+    if confinement.is_none() {
+        eprintln!("SKIPPED the unwritable-database half: running as root without setpriv");
         let (status, logs) = daemon.stop().await;
         assert!(status.success(), "{logs}");
         return;
-    };
+    }
+    let read_only = Mode::set(&env.db(), 0o444);
     let (status, reason) = wait_http(port, "/healthz").await;
     assert_eq!(
         status, 503,
-        "healthz with the database made unwritable by {}: {reason}",
-        guard.how
+        "healthz with the database file read-only: {reason}"
     );
-    drop(guard);
+    drop(read_only);
     let (status, _) = wait_http(port, "/healthz").await;
     assert_eq!(status, 200, "healthy again once writable");
     let (status, logs) = daemon.stop().await;
