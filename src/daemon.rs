@@ -95,7 +95,11 @@ pub async fn run(
     if once {
         return run_once(&shared).await;
     }
+    let http = bind_http(&config).await?;
     let tracker = TaskTracker::new();
+    if let Some(listener) = http {
+        tracker.spawn(serve_http(listener, shared.clone(), shutdown.clone()));
+    }
     tracker.spawn(reload_on_sighup(shared.clone(), shutdown.clone()));
     if config.reload.watch_file {
         tracker.spawn(reload_on_change(shared.clone(), shutdown.clone()));
@@ -128,6 +132,50 @@ pub async fn run(
     }
     info!("stopped");
     Ok(())
+}
+
+/// Binds `[http] listen` before systemd is told the daemon is ready, so a
+/// port in use or a public address without a token stops start-up with a
+/// clear error instead of a daemon without its API.
+///
+/// # Errors
+/// A public address without `[http] token` (a configuration error), or the bind fails.
+async fn bind_http(config: &Config) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(listen) = config.http.listen else {
+        return Ok(None);
+    };
+    crate::http::check_bind(listen, config.http.token.as_ref()).map_err(|problem| {
+        crate::config::ConfigError {
+            problems: vec![format!("{}: {problem}", config.path.display())],
+        }
+    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("unable to listen on {listen} ([http] listen)"))?;
+    Ok(Some(listener))
+}
+
+/// Serves the API, the page, `/healthz` and `/metrics` until shutdown.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
+    let config = shared.engine.borrow().config.clone();
+    let Ok(listen) = listener.local_addr() else {
+        return;
+    };
+    let state = crate::http::AppState::new(
+        config.storage.path.clone(),
+        shared.engine.subscribe(),
+        config.http.token.clone(),
+        config.http.hosts.clone(),
+        listen,
+    )
+    .with_health(shared.health.clone());
+    if let Err(e) = crate::http::serve(listener, state, shutdown.cancelled_owned()).await {
+        error!(error = %e, "HTTP server failed");
+    }
 }
 
 /// `run --once`: every feed that may be polled now, once, then due alerts.

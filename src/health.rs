@@ -84,9 +84,29 @@ impl Health {
     /// A sentence saying which of the two failed and why.
     pub fn check(&self, db_path: &Path) -> Result<(), String> {
         self.check_scheduler()?;
-        probe_writable(db_path, PROBE_BUSY_TIMEOUT)
-            .map_err(|e| format!("database {} not writable: {e}", db_path.display()))
+        check_database(db_path)
     }
+}
+
+/// Ok when the database at `db_path` accepts writes. Blocking: call it from
+/// `spawn_blocking`.
+///
+/// Two checks, because SQLite alone cannot see the first: within one process
+/// SQLite reuses the descriptors of closed connections, and descriptors
+/// opened before a `chmod` keep their write access, so a file made read-only
+/// under a running daemon still takes its probe. `access(2)` asks the kernel
+/// about the file as it is now (its mode for our identity, the immutable
+/// flag, a read-only mount) without opening it; opening and closing the file
+/// here would drop the POSIX locks SQLite holds on it. The SQLite probe then
+/// catches a missing file and a writer stuck on the lock.
+///
+/// # Errors
+/// A sentence naming the file and the reason.
+pub fn check_database(db_path: &Path) -> Result<(), String> {
+    let not_writable =
+        |e: &dyn std::fmt::Display| format!("database {} not writable: {e}", db_path.display());
+    rustix::fs::access(db_path, rustix::fs::Access::WRITE_OK).map_err(|e| not_writable(&e))?;
+    probe_writable(db_path, PROBE_BUSY_TIMEOUT).map_err(|e| not_writable(&e))
 }
 
 /// Proves the database accepts writes: opens it without creating it, takes
