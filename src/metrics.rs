@@ -275,7 +275,7 @@ impl Exposition {
     }
 
     /// A family with one label; written even when empty, so its HELP shows.
-    fn by<V: Copy + AsF64>(
+    fn by<V: Copy + ToF64>(
         &mut self,
         name: &str,
         kind: &str,
@@ -285,7 +285,7 @@ impl Exposition {
     ) {
         self.header(name, kind, help);
         for (key, value) in values {
-            self.sample(name, &[(label, key.as_str())], (*value).as_f64());
+            self.sample(name, &[(label, key.as_str())], (*value).to_f64());
         }
     }
 
@@ -317,18 +317,18 @@ impl Exposition {
 
 /// Counter values are `u64`, gauges `f64`; both render as floats (a counter
 /// would need 2^53 events to lose precision).
-trait AsF64 {
-    fn as_f64(self) -> f64;
+trait ToF64 {
+    fn to_f64(self) -> f64;
 }
 
-impl AsF64 for u64 {
-    fn as_f64(self) -> f64 {
+impl ToF64 for u64 {
+    fn to_f64(self) -> f64 {
         self as f64
     }
 }
 
-impl AsF64 for f64 {
-    fn as_f64(self) -> f64 {
+impl ToF64 for f64 {
+    fn to_f64(self) -> f64 {
         self
     }
 }

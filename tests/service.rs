@@ -820,13 +820,11 @@ async fn metrics_parse_strictly_and_healthz_fails_on_an_unwritable_database() {
     let peer = WebhookPeer::start().await;
     let port = free_port();
     let body = format!(
-        "{}{}[[watchlist]]\nname = \"xj\"\nany = [\"Urumqi\"]\nwebhooks = [\"ops\"]\n\n\
+        // A feed name needing escapes in a label value (a TOML literal string).
+        "[[feed]]\nname = 'A \"quoted\" feed'\nurl = \"{}\"\n\n{}\
+         [[watchlist]]\nname = \"xj\"\nany = [\"Urumqi\"]\nwebhooks = [\"ops\"]\n\n\
          [[webhook]]\nname = \"ops\"\nurl = \"{}\"\nformat = \"json\"\n",
-        // A name needing escapes in a label value (TOML literal string).
-        format!(
-            "[[feed]]\nname = 'A \"quoted\" feed'\nurl = \"{}\"\n\n",
-            feeds.url("/a.xml")
-        ),
+        feeds.url("/a.xml"),
         feed_toml("Broken", &feeds.url("/broken.xml")),
         peer.url("/hook"),
     );
