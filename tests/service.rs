@@ -290,14 +290,17 @@ async fn credentials_directory_secret_is_used_and_never_shown() {
         "/metrics",
         "/healthz",
         "/",
+        "/articles/1",
         "/api/alerts",
         "/api/watchlists",
         "/api/feeds",
         "/api/articles",
+        "/api/articles/1",
+        "/watchlists/xj/feed.atom",
     ] {
-        if let Some((_, text)) = http_get(port, path).await {
-            everything += &text;
-        }
+        let (status, text) = wait_http(port, path).await;
+        assert_eq!(status, 200, "{path}: {text}");
+        everything += &text;
     }
     for args in [
         &["alerts", "list", "--json"][..],
