@@ -1,7 +1,9 @@
-//! `/healthz` (is the database writable?) and `/metrics` (Prometheus text).
+//! `/healthz` (is the scheduler alive and the database writable?) and
+//! `/metrics` (Prometheus text).
 //!
 //! `/healthz` is public so a load balancer or systemd probe needs no token; it
-//! says only "ok" or "unhealthy". `/metrics` sits behind the token like the API.
+//! says "ok" or which check failed, never the details. `/metrics` sits behind
+//! the token like the API.
 
 use super::{ApiError, AppState};
 use crate::store::stats::Totals;
