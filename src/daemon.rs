@@ -2,13 +2,21 @@
 //! notifier, configuration reload (SIGHUP and file changes) and shutdown.
 //!
 //! Shutdown is one `CancellationToken`. Poll tasks are tracked and are never
-//! cancelled mid-poll: a poll that has started runs to its commit, and the
-//! daemon waits for them up to `SHUTDOWN_DEADLINE`.
+//! cancelled mid-transaction: a poll still waiting on the network is
+//! abandoned (nothing of it is written yet), one that reached the store runs
+//! to its commit, and the daemon waits for them up to `SHUTDOWN_DEADLINE`.
+//!
+//! systemd is told `READY=1` once the database is open and every task has
+//! started, `RELOADING=1` around a SIGHUP reload and `STOPPING=1` at
+//! shutdown; the watchdog task pings while the scheduler's heartbeat is fresh.
 
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::fetcher::Fetcher;
+use crate::health::Health;
+use crate::metrics::events;
 use crate::poll::{self, PollContext, PollSummary};
+use crate::sdnotify;
 use crate::store::Store;
 use crate::store::feeds::FeedRow;
 use anyhow::Context as _;
@@ -52,6 +60,8 @@ struct Shared {
     engine: watch::Sender<Arc<Engine>>,
     /// Wakes the scheduler early: a reload or a finished poll.
     reschedule: Notify,
+    /// The scheduler's heartbeat, read by `/healthz` and the watchdog task.
+    health: Arc<Health>,
 }
 
 /// Runs the daemon until `shutdown` resolves (or, with `once`, until every feed
@@ -76,14 +86,20 @@ pub async fn run(
             store: Arc::new(Mutex::new(store)),
             fetcher,
             alerts_wake: Arc::new(Notify::new()),
+            shutdown: shutdown.clone(),
         },
         engine: watch::Sender::new(Arc::new(engine)),
         reschedule: Notify::new(),
+        health: Arc::new(Health::default()),
     });
     if once {
         return run_once(&shared).await;
     }
+    let http = bind_http(&config).await?;
     let tracker = TaskTracker::new();
+    if let Some(listener) = http {
+        tracker.spawn(serve_http(listener, shared.clone(), shutdown.clone()));
+    }
     tracker.spawn(reload_on_sighup(shared.clone(), shutdown.clone()));
     if config.reload.watch_file {
         tracker.spawn(reload_on_change(shared.clone(), shutdown.clone()));
@@ -91,7 +107,18 @@ pub async fn run(
     tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
     tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
     tracker.spawn(retention(shared.clone(), shutdown.clone()));
+    tracker.spawn(crate::health::watchdog(
+        shared.health.clone(),
+        shutdown.clone(),
+    ));
+    sdnotify::status(&format!(
+        "watching {} feeds, {} watchlists",
+        config.feeds.len(),
+        config.watchlists.len()
+    ));
+    sdnotify::ready();
     shutdown.cancelled().await;
+    sdnotify::stopping();
     info!("shutting down");
     tracker.close();
     if tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait())
@@ -105,6 +132,50 @@ pub async fn run(
     }
     info!("stopped");
     Ok(())
+}
+
+/// Binds `[http] listen` before systemd is told the daemon is ready, so a
+/// port in use or a public address without a token stops start-up with a
+/// clear error instead of a daemon without its API.
+///
+/// # Errors
+/// A public address without `[http] token` (a configuration error), or the bind fails.
+async fn bind_http(config: &Config) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(listen) = config.http.listen else {
+        return Ok(None);
+    };
+    crate::http::check_bind(listen, config.http.token.as_ref()).map_err(|problem| {
+        crate::config::ConfigError {
+            problems: vec![format!("{}: {problem}", config.path.display())],
+        }
+    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("unable to listen on {listen} ([http] listen)"))?;
+    Ok(Some(listener))
+}
+
+/// Serves the API, the page, `/healthz` and `/metrics` until shutdown.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
+    let config = shared.engine.borrow().config.clone();
+    let Ok(listen) = listener.local_addr() else {
+        return;
+    };
+    let state = crate::http::AppState::new(
+        config.storage.path.clone(),
+        shared.engine.subscribe(),
+        config.http.token.clone(),
+        config.http.hosts.clone(),
+        listen,
+    )
+    .with_health(shared.health.clone());
+    if let Err(e) = crate::http::serve(listener, state, shutdown.cancelled_owned()).await {
+        error!(error = %e, "HTTP server failed");
+    }
 }
 
 /// `run --once`: every feed that may be polled now, once, then due alerts.
@@ -166,16 +237,18 @@ async fn sync_feeds(
 /// The scheduler loop: polls each feed when due, at most `[poll] concurrency`
 /// at once, one poll per feed at a time.
 async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: TaskTracker) {
-    let mut in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    // Survives reloads: a feed whose poll is still running must not get a
+    // second poll at once because the configuration changed meanwhile.
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let mut limit = Arc::new(Semaphore::new(
         shared.engine.borrow().config.poll.concurrency,
     ));
     let mut engine_rx = shared.engine.subscribe();
     loop {
+        shared.health.beat();
         if engine_rx.has_changed().unwrap_or(false) {
             let engine = engine_rx.borrow_and_update().clone();
-            limit = Arc::new(Semaphore::new(engine.config.poll.concurrency));
-            in_flight = Arc::default(); // old tasks keep their own set and permits
+            limit = Arc::new(Semaphore::new(engine.config.poll.concurrency)); // old tasks keep their permits
         }
         let engine = engine_rx.borrow().clone();
         let wait = match sync_feeds(&shared, &engine).await {
@@ -249,11 +322,11 @@ pub fn reload(shared_engine: &watch::Sender<Arc<Engine>>, path: &Path) -> bool {
             let feeds = engine.config.feeds.len();
             let watchlists = engine.config.watchlists.len();
             shared_engine.send_replace(Arc::new(engine));
-            info!(path = %path.display(), feeds, watchlists, "configuration reloaded");
+            events::config_reloaded(&path.display().to_string(), feeds, watchlists);
             true
         }
         Err(e) => {
-            error!(path = %path.display(), error = %e.problems.join("; "), "configuration refused; keeping the running one");
+            events::config_refused(&path.display().to_string(), &e.problems.join("; "));
             false
         }
     }
@@ -269,9 +342,11 @@ async fn reload_on_sighup(shared: Arc<Shared>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = hup.recv() => {
                 info!("SIGHUP received");
+                sdnotify::reloading();
                 if reload(&shared.engine, &shared.config_path) {
                     shared.reschedule.notify_one();
                 }
+                sdnotify::ready();
             }
         }
     }

@@ -22,18 +22,24 @@
 //! - [`outbox`]: alert policy without I/O: ids, payloads, retry schedule.
 //! - [`notifier`]: delivers due alerts to webhooks.
 //! - [`http`]: the JSON API, Atom feeds, the web page, `/healthz` and `/metrics`.
-//! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line.
+//! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line;
+//!   [`demo`]: sample feeds and an alert sink for `steppewatch demo`.
+//! - [`health`], [`metrics`], [`sdnotify`]: what an operator sees: `/healthz`,
+//!   `/metrics` with the events that log and count, and systemd readiness and watchdog.
 
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod discover;
 pub mod engine;
 pub mod extractor;
 pub mod fetcher;
+pub mod health;
 pub mod http;
 pub mod lang;
 pub mod matcher;
+pub mod metrics;
 pub mod model;
 pub mod notifier;
 pub mod outbox;
@@ -41,6 +47,7 @@ pub mod parser;
 pub mod poll;
 pub mod replay;
 pub mod scheduler;
+pub mod sdnotify;
 pub mod store;
 pub mod story;
 pub mod tagger;

@@ -6,6 +6,7 @@ use crate::config::{FeedConfig, FeedKind};
 use crate::engine::Engine;
 use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
 use crate::matcher::Context;
+use crate::metrics::events;
 use crate::model::{Article, Item, ParsedFeed};
 use crate::scheduler::{self, Plan};
 use crate::store::Store;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 /// What every poll shares. The engine is read once per poll, so a reload
@@ -25,6 +27,10 @@ pub struct PollContext {
     pub fetcher: Fetcher,
     /// Woken after a commit that queued alerts.
     pub alerts_wake: Arc<Notify>,
+    /// Cancelled at shutdown. A poll still on the network is abandoned then
+    /// (nothing of it is written yet, and the feed is polled again next
+    /// start); one that reached the store runs to its commit.
+    pub shutdown: CancellationToken,
 }
 
 /// The result of one poll, for logs and `run --once`.
@@ -60,7 +66,14 @@ pub async fn poll_feed(
     cfg: FeedConfig,
 ) -> PollSummary {
     let started = std::time::Instant::now();
-    let fetched = fetch_and_parse(ctx, &feed, &cfg).await;
+    let name = feed.name.clone();
+    let fetched = tokio::select! {
+        fetched = fetch_and_parse(ctx, &feed, &cfg) => fetched,
+        () = ctx.shutdown.cancelled() => {
+            info!("poll abandoned at shutdown before anything was stored");
+            return PollSummary::default();
+        }
+    };
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
@@ -75,16 +88,10 @@ pub async fn poll_feed(
     if summary.alerts > 0 {
         ctx.alerts_wake.notify_one();
     }
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed = started.elapsed();
     match &summary.error {
-        None => info!(
-            new = summary.new,
-            updated = summary.updated,
-            alerts = summary.alerts,
-            elapsed_ms,
-            "feed polled"
-        ),
-        Some(error) => warn!(%error, elapsed_ms, "feed poll failed"),
+        None => events::feed_polled(&name, summary.new, summary.updated, summary.alerts, elapsed),
+        Some(error) => events::feed_poll_failed(&name, error, elapsed),
     }
     summary
 }

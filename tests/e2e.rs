@@ -7,4 +7,5 @@ mod alerts;
 mod articles;
 mod fetching;
 mod foundation;
+mod service;
 mod watchlists;

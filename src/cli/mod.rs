@@ -6,6 +6,7 @@
 mod alerts;
 mod articles;
 mod check;
+mod demo;
 mod feeds;
 mod output;
 mod replay;
@@ -87,6 +88,16 @@ pub enum Command {
     /// The alert outbox.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// See it work offline: bundled sample feeds and a webhook sink on
+    /// 127.0.0.1, the real daemon between them, alerts printed here.
+    Demo {
+        /// Poll the sample feeds once, print the alerts, exit.
+        #[arg(long)]
+        once: bool,
+        /// Keep the demo's configuration and database in this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,6 +256,7 @@ pub fn run(cli: Cli) -> CliResult {
             json,
         }) => alerts::list(&path, status.as_deref(), limit, json),
         Command::Alerts(AlertsCommand::Retry { id, failed }) => alerts::retry(&path, id, failed),
+        Command::Demo { once, dir } => demo::demo(dir.as_deref(), once),
     }
 }
 

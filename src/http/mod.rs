@@ -33,6 +33,7 @@ mod tests;
 
 use crate::config::Secret;
 use crate::engine::Engine;
+use crate::health::Health;
 use crate::store::{Store, StoreError};
 use axum::Router;
 use std::future::Future;
@@ -62,6 +63,9 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// The address the listener is bound to; [`serve`] sets it from the listener.
     pub listen: SocketAddr,
+    /// The daemon's scheduler heartbeat for `/healthz`; `None` checks the
+    /// database only (a server without a scheduler, as in tests).
+    pub health: Option<Arc<Health>>,
 }
 
 impl AppState {
@@ -80,7 +84,14 @@ impl AppState {
             token,
             allowed_hosts,
             listen,
+            health: None,
         }
+    }
+
+    /// Makes `/healthz` also fail when the scheduler's heartbeat is stale.
+    pub fn with_health(mut self, health: Arc<Health>) -> AppState {
+        self.health = Some(health);
+        self
     }
 
     /// The engine in force now.

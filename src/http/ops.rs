@@ -1,7 +1,9 @@
-//! `/healthz` (is the database writable?) and `/metrics` (Prometheus text).
+//! `/healthz` (is the scheduler alive and the database writable?) and
+//! `/metrics` (Prometheus text).
 //!
 //! `/healthz` is public so a load balancer or systemd probe needs no token; it
-//! says only "ok" or "unhealthy". `/metrics` sits behind the token like the API.
+//! says "ok" or which check failed, never the details. `/metrics` sits behind
+//! the token like the API.
 
 use super::{ApiError, AppState};
 use crate::store::stats::Totals;
@@ -23,24 +25,38 @@ pub fn metrics_router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-/// 200 "ok" when the database opens and takes the write lock; 503 otherwise.
+/// 200 "ok" when the scheduler's heartbeat is fresh and the database accepts
+/// a write (see [`crate::health`]); 503 naming which of the two failed. The
+/// details (file, SQLite's error) go to the log only, since this is public.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.with_store(|store| store.check_writable()).await {
+    let (health, path) = (state.health.clone(), state.db_path.clone());
+    let verdict = tokio::task::spawn_blocking(move || {
+        if let Some(health) = &health {
+            health
+                .check_scheduler()
+                .map_err(|e| ("scheduler stuck", e))?;
+        }
+        crate::health::check_database(&path).map_err(|e| ("database not writable", e))
+    })
+    .await
+    .unwrap_or_else(|e| Err(("health check failed", e.to_string())));
+    match verdict {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
+        Err((what, detail)) => {
+            tracing::error!(error = %detail, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unhealthy: database not writable\n",
+                format!("unhealthy: {what}\n"),
             )
                 .into_response()
         }
     }
 }
 
+/// The database totals, then the process's own counters ([`crate::metrics`]).
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let totals = state.with_store(|store| store.totals()).await?;
-    let body = render_metrics(&totals);
+    let body = render_metrics(&totals) + &crate::metrics::global().render();
     Ok(([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body).into_response())
 }
 

@@ -19,6 +19,7 @@ pub mod sign;
 mod tests;
 
 use crate::config::{Alerts, Config, WebhookConfig};
+use crate::metrics::events;
 use crate::outbox::{self, Verdict};
 use crate::store::alerts::AlertRow;
 use crate::store::{Store, StoreError};
@@ -390,22 +391,26 @@ impl<'a> Target<'a> {
         let mut report = DeliveryReport::default();
         let result = match attempt.verdict {
             Verdict::Delivered => {
-                tracing::info!(webhook = %name, msg_id = %send.msg_id(), alerts, "alert delivered");
+                events::alert_delivered(name, send.msg_id(), &queued_for(send));
                 report.delivered = alerts;
                 report.digests = usize::from(matches!(send, Send::Digest(_)));
                 self.record_delivered(send).await
             }
             Verdict::Gone => {
                 hook.gone.store(true, Ordering::Relaxed);
-                tracing::error!(webhook = %name, url = %hook.config.url, error = %attempt.error,
-                                "webhook answered 410 Gone: disabled until its URL changes or `alerts retry`");
+                events::webhook_gone(name, &hook.config.url, &attempt.error, alerts);
                 report.failed = alerts;
                 self.record_gone(hook, send, &attempt.error).await
             }
             Verdict::Retry | Verdict::Permanent => {
                 let (retrying, result) = self.record_failures(send, &attempt).await;
-                tracing::warn!(webhook = %name, msg_id = %send.msg_id(), error = %attempt.error,
-                               retrying = retrying > 0, "alert delivery failed");
+                events::alert_delivery_failed(
+                    name,
+                    send.msg_id(),
+                    &attempt.error,
+                    retrying,
+                    alerts - retrying,
+                );
                 report.retrying = retrying;
                 report.failed = alerts - retrying;
                 result
@@ -688,4 +693,13 @@ async fn idle_time(store: &Arc<Mutex<Store>>) -> Duration {
             IDLE_MAX
         }
     }
+}
+
+/// How long each alert of a message waited from being queued to its delivery now.
+fn queued_for(send: &Send) -> Vec<Duration> {
+    let now = Utc::now();
+    send.alerts()
+        .iter()
+        .map(|r| (now - r.created).to_std().unwrap_or_default())
+        .collect()
 }
