@@ -8,3 +8,5 @@ mod articles;
 mod fetching;
 mod foundation;
 mod watchlists;
+mod crash;
+mod faults;
