@@ -42,6 +42,8 @@ pub enum Fault {
     Unavailable,
     /// A proper answer (only webhook receivers use it: 200 and record).
     Ok,
+    /// [`Fault::Ok`] after 100 ms, so that deliveries are in flight for a while.
+    SlowOk,
 }
 
 /// Counts of what a fault server saw.
@@ -208,7 +210,10 @@ async fn serve(mut stream: TcpStream, fault: Fault, seen: Arc<Mutex<Seen>>) {
             chunk.extend_from_slice(b"\r\n");
             while stream.write_all(&chunk).await.is_ok() {}
         }
-        Fault::Ok => {
+        Fault::Ok | Fault::SlowOk => {
+            if fault == Fault::SlowOk {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             let id = headers.get("webhook-id").cloned().unwrap_or_default();
             let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
@@ -221,7 +226,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, seen: Arc<Mutex<Seen>>) {
 
 /// A test configuration: fast polls, short timeouts, a small body cap, and a
 /// retry schedule long enough to outlast the receiver's bad moods.
-fn config(body: &str) -> String {
+pub(crate) fn config(body: &str) -> String {
     format!(
         r#"[storage]
 path = "{{dir}}/steppewatch.db"
@@ -251,7 +256,7 @@ flood_max = 0
     )
 }
 
-fn feed_toml(name: &str, url: &str) -> String {
+pub(crate) fn feed_toml(name: &str, url: &str) -> String {
     format!("[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n\n")
 }
 
@@ -278,7 +283,7 @@ fn items(feed: &str, count: usize) -> Vec<TestItem> {
 
 /// A full article body (longer than a teaser, so no article page is fetched:
 /// the tests stay on 127.0.0.1).
-fn body(topic: &str, n: usize) -> String {
+pub(crate) fn body(topic: &str, n: usize) -> String {
     format!(
         "{topic}, officials said on day {n}.\n\n\
          The regional administration published figures for the week, which show \
@@ -291,12 +296,12 @@ fn body(topic: &str, n: usize) -> String {
 }
 
 /// A publication time `n` hours ago, so that feeds look alive (not `quiet`).
-fn recent(n: usize) -> String {
+pub(crate) fn recent(n: usize) -> String {
     (chrono::Utc::now() - chrono::Duration::hours(n as i64)).to_rfc3339()
 }
 
 /// Peak resident set of a process (VmHWM), in KiB.
-fn peak_rss_kib(pid: i32) -> u64 {
+pub(crate) fn peak_rss_kib(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -306,7 +311,7 @@ fn peak_rss_kib(pid: i32) -> u64 {
 }
 
 /// Polls `cond` every 200 ms until it holds, or fails with the daemon's log.
-async fn wait_until<F, Fut>(daemon: &Daemon, limit: Duration, what: &str, mut cond: F)
+pub(crate) async fn wait_until<F, Fut>(daemon: &Daemon, limit: Duration, what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
