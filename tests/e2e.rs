@@ -5,8 +5,8 @@ mod support;
 
 mod alerts;
 mod articles;
+mod crash;
+mod faults;
 mod fetching;
 mod foundation;
 mod watchlists;
-mod crash;
-mod faults;
