@@ -12,6 +12,8 @@ use crate::scheduler::{self, Plan};
 use crate::store::Store;
 use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt as _;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -67,8 +69,11 @@ pub async fn poll_feed(
 ) -> PollSummary {
     let started = std::time::Instant::now();
     let name = feed.name.clone();
+    // A panic anywhere in fetch, parse or extraction ends this feed's poll
+    // only, as an error recorded on the feed.
+    let work = AssertUnwindSafe(fetch_and_parse(ctx, &feed, &cfg)).catch_unwind();
     let fetched = tokio::select! {
-        fetched = fetch_and_parse(ctx, &feed, &cfg) => fetched,
+        fetched = work => fetched.unwrap_or_else(|panic| Fetch::Unparsable(internal_error(&*panic))),
         () = ctx.shutdown.cancelled() => {
             info!("poll abandoned at shutdown before anything was stored");
             return PollSummary::default();
@@ -234,7 +239,7 @@ fn settle(
     let plan = plan(engine, cfg);
     let (record, summary) = match fetched {
         Fetch::NotModified(max_age) => (not_modified(&plan, max_age, now), PollSummary::default()),
-        Fetch::Parsed(body, parsed) => match ingest(store, engine, feed, &parsed, now) {
+        Fetch::Parsed(body, parsed) => match guarded_ingest(store, engine, feed, &parsed, now) {
             Ok(summary) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
             Err(error) => failure(feed, &plan, None, None, error, now),
         },
@@ -307,6 +312,45 @@ fn report_health(
     queued
 }
 
+/// [`ingest`], with a panic in a stage (a bug that some item triggers) turned
+/// into this feed's error: the store's transaction rolled back as the panic
+/// unwound, so the feed shows failing and every other feed keeps polling.
+fn guarded_ingest(
+    store: &mut Store,
+    engine: &Engine,
+    feed: &FeedRow,
+    parsed: &ParsedFeed,
+    now: DateTime<Utc>,
+) -> Result<PollSummary, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        ingest(store, engine, feed, parsed, now)
+    }))
+    .unwrap_or_else(|panic| Err(internal_error(&*panic)))
+}
+
+/// The feed's error text for a caught panic.
+fn internal_error(panic: &(dyn std::any::Any + Send)) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic");
+    format!("internal error while processing the feed (panic: {message})")
+}
+
+/// Test-only fault: with `STEPPEWATCH_TEST_PANIC_FEED=<feed name>` set, storing
+/// that feed's articles panics inside the store transaction, so the end-to-end
+/// tests can show that a panic costs only that feed's poll. Debug builds only.
+#[cfg(debug_assertions)]
+fn test_panic(feed: &str) {
+    if std::env::var("STEPPEWATCH_TEST_PANIC_FEED").is_ok_and(|f| f == feed) {
+        panic!("test panic while processing feed {feed}");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn test_panic(_feed: &str) {}
+
 /// Stores the items of one poll in one transaction.
 fn ingest(
     store: &mut Store,
@@ -322,6 +366,7 @@ fn ingest(
         .map(|item| to_article(engine, feed.id, &name, item, now))
         .collect();
     let mut matcher = |a: &Article| {
+        test_panic(&feed.name);
         engine.watchlists.match_article(
             a.text(),
             Context {

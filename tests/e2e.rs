@@ -5,6 +5,8 @@ mod support;
 
 mod alerts;
 mod articles;
+mod crash;
+mod faults;
 mod fetching;
 mod foundation;
 mod service;

@@ -94,37 +94,57 @@ pub fn prolog_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
 /// Finds `encoding="..."` in an XML declaration's body: the byte range of the
 /// whole pseudo-attribute (with its leading space) and its value.
 fn encoding_attr(decl: &str) -> Option<(std::ops::Range<usize>, &str)> {
-    let start = decl.find("encoding")?;
-    let rest = decl[start + "encoding".len()..].trim_start();
-    let rest = rest.strip_prefix('=')?.trim_start();
-    let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\''))?;
-    let value_start = decl.len() - rest.len() + 1;
-    let value_len = decl[value_start..].find(quote)?;
-    let space_start = decl[..start].trim_end().len();
-    Some((
-        space_start..value_start + value_len + 1,
-        &decl[value_start..value_start + value_len],
-    ))
+    // The first `encoding` followed by `=` and a quoted value: the word may
+    // also occur inside another attribute's value.
+    decl.match_indices("encoding").find_map(|(start, _)| {
+        let rest = decl[start + "encoding".len()..].trim_start();
+        let rest = rest.strip_prefix('=')?.trim_start();
+        let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+        let value_start = decl.len() - rest.len() + 1;
+        let value_len = decl[value_start..].find(quote)?;
+        let space_start = decl[..start].trim_end().len();
+        Some((
+            space_start..value_start + value_len + 1,
+            &decl[value_start..value_start + value_len],
+        ))
+    })
 }
 
-/// The document without its XML declaration's `encoding` (the text is UTF-8
-/// now, and feed-rs would otherwise decode it a second time) and without
+/// The document without the `encoding` of its XML declarations (the text is
+/// UTF-8 now, and feed-rs would otherwise decode it a second time) and without
 /// leading whitespace before the declaration.
+///
+/// Every declaration loses it, not only the leading one: a second document
+/// glued on by a broken CMS brings its own `<?xml ... encoding="koi8-r"?>`,
+/// and quick-xml (under feed-rs) panics when asked to switch encodings in
+/// mid-document (found by fuzzing, see `fuzz/`).
 pub fn strip_prolog_encoding(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-    let Some(body) = trimmed.strip_prefix("<?xml") else {
-        return Cow::Borrowed(trimmed);
-    };
-    let Some(end) = body.find("?>") else {
-        return Cow::Borrowed(trimmed);
-    };
-    match encoding_attr(&body[..end]) {
-        Some((range, _)) => Cow::Owned(format!(
-            "<?xml{}{}",
-            &body[..range.start],
-            &body[range.end..]
-        )),
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    for (at, _) in trimmed.match_indices("<?xml") {
+        let body_start = at + "<?xml".len();
+        let body = &trimmed[body_start..];
+        // `<?xml-stylesheet` is another instruction; a match inside a removed
+        // attribute is no declaration either.
+        if at < copied || !body.starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(end) = body.find("?>") else {
+            break;
+        };
+        if let Some((range, _)) = encoding_attr(&body[..end]) {
+            let out = out.get_or_insert_with(|| String::with_capacity(trimmed.len()));
+            out.push_str(&trimmed[copied..body_start + range.start]);
+            copied = body_start + range.end;
+        }
+    }
+    match out {
         None => Cow::Borrowed(trimmed),
+        Some(mut out) => {
+            out.push_str(&trimmed[copied..]);
+            Cow::Owned(out)
+        }
     }
 }
 

@@ -500,3 +500,29 @@ fn teaser_feed_links_resolve_against_the_feed_url() {
         &full.items[0].body
     ));
 }
+
+/// A document with a second XML declaration (two feeds glued together by a
+/// broken CMS, or one pasted into an item) made quick-xml panic when it was
+/// asked to switch encodings in mid-document.
+// See: issue 10, found by fuzz/fuzz_targets/parse_feed.rs
+#[test]
+fn issue10_fuzz_second_xml_declaration_does_not_panic() {
+    let glued = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+        <rss version=\"2.0\"><channel><title>First</title>\
+        <item><title>Kept</title><guid>a</guid></item></channel></rss>\n\
+        <?xml version=\"1.0\" encoding=\"koi8-r\"?>\n\
+        <rss version=\"2.0\"><channel><title>Second</title></channel></rss>";
+    for doc in [
+        glued,
+        "<rss version=\"2.0\"><channel><title>x</title><?xml version=\"1.0\" encoding=\"koi8-r\"?></channel></rss>",
+        "<rss version=\"2.0\"><channel><title>x</title><?xml\tencoding='koi8-r'?></channel></rss>",
+        "<rss version=\"2.0\"><channel><title>x</title><?xml encoding=\"<?xml encoding='a'?>\"?></channel></rss>",
+        "<rss version=\"2.0\"><channel><title>x</title><?xml version=\"1.0\" standalone=\"encoding\" encoding=\"koi8-r\"?></channel></rss>",
+    ] {
+        let parsed = std::panic::catch_unwind(|| parse(doc.as_bytes(), None, "https://24.kg/rss/"));
+        assert!(parsed.is_ok(), "parser panicked on {doc:?}");
+    }
+    // The first document's items survive the glued-on second one.
+    let feed = parse(glued.as_bytes(), None, "https://24.kg/rss/").unwrap();
+    assert_eq!(titles(&feed), ["Kept"]);
+}

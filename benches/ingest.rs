@@ -1,0 +1,699 @@
+//! End-to-end ingest benchmark: the release binary's `run --once` over 200
+//! local feeds of 50 items each, cold and again when every feed answers 304,
+//! with 1,000 watch terms configured; newsboat side by side when installed.
+//!
+//! The feeds are generated from the dev set's English and Russian sentences
+//! (seeded, so every run serves the same bytes): 60% English, 40% Russian;
+//! a quarter Atom, the rest RSS 2.0 with `content:encoded`, and half of the
+//! Russian RSS feeds encoded as windows-1251. They are served by axum on 50
+//! loopback addresses (127.0.0.1-50, four feeds per "outlet", as news sites
+//! have several feeds), with ETag and Last-Modified, so a second poll gets 304.
+//!
+//! Measured with GNU time: wall time, peak resident memory; then the database
+//! size per article beyond the article's own text.
+//!
+//! Run with `scripts/bench-ingest.sh` (or `cargo bench --bench ingest`);
+//! `BENCH_REPS` (default 3) sets the repetitions, the median is reported.
+//! The table is printed and written to `target/bench-ingest.md`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use rand::rngs::StdRng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_steppewatch");
+const FEEDS: usize = 200;
+const ITEMS: usize = 50;
+/// Feeds per loopback address: several feeds per outlet, as news sites have.
+const FEEDS_PER_HOST: usize = 4;
+const WATCH_TERMS: usize = 1000;
+const TERMS_PER_WATCHLIST: usize = 20;
+const LAST_MODIFIED: &str = "Sun, 29 Nov 2026 06:00:00 GMT";
+
+/// One generated feed, ready to serve.
+struct Feed {
+    body: Vec<u8>,
+    content_type: &'static str,
+    etag: String,
+}
+
+/// What the server saw.
+#[derive(Default)]
+struct Counts {
+    full: AtomicUsize,
+    not_modified: AtomicUsize,
+}
+
+struct Served {
+    feeds: Vec<Feed>,
+    counts: Counts,
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and test harness probes
+    }
+    let reps: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let corpus = Corpus::from_dev_set();
+    let served = Arc::new(Served {
+        feeds: (0..FEEDS).map(|n| corpus.feed(n)).collect(),
+        counts: Counts::default(),
+    });
+    let text_bytes: usize = served.feeds.iter().map(|f| f.body.len()).sum();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let port = runtime.block_on(serve(served.clone()));
+    let urls: Vec<String> = (0..FEEDS).map(|n| feed_url(port, n)).collect();
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-ingest");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work dir");
+    let terms = corpus.watch_terms();
+
+    eprintln!(
+        "ingest bench: {FEEDS} feeds x {ITEMS} items ({:.1} MB of feed XML), {} watch terms, {reps} reps",
+        text_bytes as f64 / 1e6,
+        terms.len()
+    );
+    let mut sw_cold = Vec::new();
+    let mut sw_warm = Vec::new();
+    let mut db = None;
+    for rep in 0..reps {
+        let dir = work.join(format!("steppewatch-{rep}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = write_config(&dir, &urls, &terms);
+        let before = served.counts.full.load(Ordering::Relaxed);
+        sw_cold.push(run_timed(&[
+            BIN,
+            "--config",
+            path(&config),
+            "run",
+            "--once",
+        ]));
+        let fetched = served.counts.full.load(Ordering::Relaxed) - before;
+        assert_eq!(fetched, FEEDS, "cold run fetched every feed once");
+        let before = served.counts.not_modified.load(Ordering::Relaxed);
+        sw_warm.push(run_timed(&[
+            BIN,
+            "--config",
+            path(&config),
+            "run",
+            "--once",
+        ]));
+        let unchanged = served.counts.not_modified.load(Ordering::Relaxed) - before;
+        assert_eq!(unchanged, FEEDS, "second run got 304 from every feed");
+        if rep == 0 {
+            db = Some(db_stats(&dir.join("steppewatch.db")));
+        }
+    }
+    let db = db.expect("one rep at least");
+    assert_eq!(db.articles, FEEDS * ITEMS, "every item stored once");
+
+    let newsboat = which("newsboat").map(|nb| run_newsboat(&nb, &work, &urls, &served, reps));
+    let table = report(&sw_cold, &sw_warm, &db, newsboat.as_ref());
+    println!("{table}");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../bench-ingest.md");
+    std::fs::write(&out, &table).expect("write report");
+    eprintln!("written to {}", out.display());
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn feed_url(port: u16, n: usize) -> String {
+    let host = n / FEEDS_PER_HOST + 1;
+    format!("http://127.0.0.{host}:{port}/feed/{n}.xml")
+}
+
+// ---------------------------------------------------------------------------
+// Feed generation
+
+/// Sentences of the dev set by language, the pool items are drawn from.
+struct Corpus {
+    en: Vec<String>,
+    ru: Vec<String>,
+}
+
+impl Corpus {
+    fn from_dev_set() -> Corpus {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/dev-set/articles.json"
+        );
+        let articles: Vec<serde_json::Value> =
+            serde_json::from_slice(&std::fs::read(path).expect("dev set")).expect("dev set json");
+        let mut corpus = Corpus {
+            en: vec![],
+            ru: vec![],
+        };
+        for a in &articles {
+            let pool = match a["lang"].as_str() {
+                Some("en") => &mut corpus.en,
+                Some("ru") => &mut corpus.ru,
+                _ => continue,
+            };
+            for field in ["title", "summary", "body"] {
+                pool.extend(sentences(a[field].as_str().unwrap_or("")));
+            }
+        }
+        corpus.en.sort();
+        corpus.en.dedup();
+        corpus.ru.sort();
+        corpus.ru.dedup();
+        corpus
+    }
+
+    fn feed(&self, n: usize) -> Feed {
+        let mut rng = StdRng::seed_from_u64(n as u64);
+        let russian = n % 5 >= 3;
+        let pool = if russian { &self.ru } else { &self.en };
+        let items: Vec<GenItem> = (0..ITEMS).map(|i| gen_item(&mut rng, pool, n, i)).collect();
+        let title = format!("Bench outlet {n}");
+        let etag = format!("\"bench-{n}-v1\"");
+        if n % 4 == 0 {
+            return Feed {
+                body: atom(&title, &items).into_bytes(),
+                content_type: "application/atom+xml; charset=utf-8",
+                etag,
+            };
+        }
+        if russian && n % 2 == 1 {
+            let xml = rss(&title, &items, "windows-1251");
+            let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&xml);
+            return Feed {
+                body: bytes.into_owned(),
+                content_type: "application/rss+xml; charset=windows-1251",
+                etag,
+            };
+        }
+        Feed {
+            body: rss(&title, &items, "utf-8").into_bytes(),
+            content_type: "application/rss+xml; charset=utf-8",
+            etag,
+        }
+    }
+
+    /// 1,000 watch terms as users write them: about a third are words and
+    /// phrases of the news itself (names, places, goods; a few as Russian
+    /// prefix terms), the rest names that rarely occur, as most watch terms do.
+    fn watch_terms(&self) -> Vec<String> {
+        let mut rng = StdRng::seed_from_u64(1000);
+        let mut words: Vec<String> = self
+            .en
+            .iter()
+            .chain(&self.ru)
+            .flat_map(|s| s.split(|c: char| !c.is_alphanumeric()))
+            .filter(|w| w.chars().count() >= 6 && w.chars().next().is_some_and(char::is_uppercase))
+            .map(str::to_string)
+            .collect();
+        words.sort();
+        words.dedup();
+        words.shuffle(&mut rng);
+        let mut terms: Vec<String> = Vec::new();
+        for w in words.into_iter().take(WATCH_TERMS / 3) {
+            let cyrillic = w.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
+            if cyrillic && rng.random_bool(0.5) {
+                let stem: String = w.chars().take(w.chars().count() - 2).collect();
+                terms.push(format!("{stem}*"));
+            } else {
+                terms.push(w);
+            }
+        }
+        const SYLLABLES: &[&str] = &[
+            "ka", "ra", "zhan", "tas", "bu", "lak", "ba", "tyr", "kol", "sai", "ar", "man", "tal",
+            "dy", "kor", "gan", "mur", "sha", "ty", "ken", "aul", "bek", "uz", "on",
+        ];
+        while terms.len() < WATCH_TERMS {
+            let n = rng.random_range(2..=4);
+            let mut name: String = (0..n)
+                .map(|_| *SYLLABLES.choose(&mut rng).unwrap())
+                .collect();
+            name[..1].make_ascii_uppercase();
+            if rng.random_bool(0.2) {
+                name.push_str(" Holding");
+            }
+            terms.push(name);
+        }
+        terms.sort();
+        terms.dedup();
+        terms
+    }
+}
+
+/// Sentences of a text: split after `.`, `!`, `?` followed by a space.
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for w in chars.windows(2) {
+        let ((i, c), (_, next)) = (w[0], w[1]);
+        if matches!(c, '.' | '!' | '?') && next.is_whitespace() {
+            let s = text[start..=i].trim();
+            if s.chars().count() > 30 {
+                out.push(s.to_string());
+            }
+            start = i + 1;
+        }
+    }
+    out
+}
+
+struct GenItem {
+    guid: String,
+    link: String,
+    title: String,
+    summary: String,
+    paragraphs: Vec<String>,
+    published: chrono::DateTime<chrono::Utc>,
+}
+
+fn gen_item(rng: &mut StdRng, pool: &[String], feed: usize, i: usize) -> GenItem {
+    let first = pool.choose(rng).unwrap();
+    let title: String = first
+        .split_whitespace()
+        .take(11)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let paragraphs: Vec<String> = (0..rng.random_range(3..=6))
+        .map(|_| {
+            (0..rng.random_range(2..=3))
+                .map(|_| pool.choose(rng).unwrap().as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-29T06:00:00Z")
+        .unwrap()
+        .to_utc();
+    GenItem {
+        guid: format!("urn:bench:{feed}:{i}"),
+        link: format!("https://outlet{feed}.bench.example/news/{i}"),
+        title: title.trim_end_matches(['.', ',']).to_string(),
+        summary: first.clone(),
+        paragraphs,
+        published: base - chrono::Duration::minutes((i * 37 + feed) as i64),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn html(paragraphs: &[String]) -> String {
+    paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>\n", esc(p)))
+        .collect()
+}
+
+fn rss(title: &str, items: &[GenItem], encoding: &str) -> String {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n<rss version=\"2.0\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\n<channel>\
+         <title>{}</title><link>https://bench.example/</link><description>bench</description>\n",
+        esc(title)
+    );
+    for i in items {
+        let _ = write!(
+            s,
+            "<item><title>{}</title><link>{}</link><guid isPermaLink=\"false\">{}</guid>\
+             <pubDate>{}</pubDate><description>{}</description>\
+             <content:encoded><![CDATA[{}]]></content:encoded></item>\n",
+            esc(&i.title),
+            i.link,
+            i.guid,
+            i.published.to_rfc2822(),
+            esc(&i.summary),
+            html(&i.paragraphs)
+        );
+    }
+    s.push_str("</channel></rss>\n");
+    s
+}
+
+fn atom(title: &str, items: &[GenItem]) -> String {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
+         <title>{}</title><id>urn:bench:{}</id><updated>2026-11-29T06:00:00Z</updated>\n",
+        esc(title),
+        esc(title)
+    );
+    for i in items {
+        let _ = write!(
+            s,
+            "<entry><title>{}</title><id>{}</id><link rel=\"alternate\" href=\"{}\"/>\
+             <published>{}</published><updated>{}</updated><summary>{}</summary>\
+             <content type=\"html\">{}</content></entry>\n",
+            esc(&i.title),
+            i.guid,
+            i.link,
+            i.published.to_rfc3339(),
+            i.published.to_rfc3339(),
+            esc(&i.summary),
+            esc(&html(&i.paragraphs))
+        );
+    }
+    s.push_str("</feed>\n");
+    s
+}
+
+// ---------------------------------------------------------------------------
+// Serving
+
+/// Serves every feed on 127.0.0.1-50 (one port); returns the port.
+async fn serve(served: Arc<Served>) -> u16 {
+    let app = Router::new()
+        .route("/feed/{file}", axum::routing::get(feed))
+        .with_state(served);
+    let first = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = first.local_addr().unwrap().port();
+    tokio::spawn(axum::serve(first, app.clone()).into_future());
+    for host in 2..=FEEDS.div_ceil(FEEDS_PER_HOST) {
+        let addr: SocketAddr = format!("127.0.0.{host}:{port}").parse().unwrap();
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        tokio::spawn(axum::serve(listener, app.clone()).into_future());
+    }
+    port
+}
+
+async fn feed(
+    State(served): State<Arc<Served>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(feed) = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| served.feeds.get(n))
+    else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::empty())
+            .unwrap();
+    };
+    let etag_matches = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == feed.etag.as_bytes());
+    let date_matches = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .is_some_and(|v| v.as_bytes() == LAST_MODIFIED.as_bytes());
+    let builder = Response::builder()
+        .header(header::ETAG, &feed.etag)
+        .header(header::LAST_MODIFIED, LAST_MODIFIED);
+    if etag_matches || (date_matches && !headers.contains_key(header::IF_NONE_MATCH)) {
+        served.counts.not_modified.fetch_add(1, Ordering::Relaxed);
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap();
+    }
+    served.counts.full.fetch_add(1, Ordering::Relaxed);
+    builder
+        .header(header::CONTENT_TYPE, feed.content_type)
+        .body(Body::from(feed.body.clone()))
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Running and measuring
+
+fn write_config(dir: &Path, urls: &[String], terms: &[String]) -> PathBuf {
+    let mut s = format!(
+        "[storage]\npath = \"{}\"\n\n[fetch]\nallow_private = true\n\n[http]\nlisten = \"\"\n\n",
+        dir.join("steppewatch.db").display()
+    );
+    for (n, url) in urls.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "[[feed]]\nname = \"Bench outlet {n}\"\nurl = \"{url}\"\n"
+        );
+    }
+    for (n, chunk) in terms.chunks(TERMS_PER_WATCHLIST).enumerate() {
+        let list: Vec<String> = chunk.iter().map(|t| format!("{t:?}")).collect();
+        let _ = writeln!(
+            s,
+            "[[watchlist]]\nname = \"watch-{n}\"\nany = [{}]\n",
+            list.join(", ")
+        );
+    }
+    let path = dir.join("steppewatch.toml");
+    std::fs::write(&path, s).expect("write config");
+    path
+}
+
+/// Wall time and peak resident memory of one command.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    wall: Duration,
+    max_rss_kib: u64,
+}
+
+fn run_timed(argv: &[&str]) -> Run {
+    let stats = std::env::temp_dir().join(format!("bench-ingest-time-{}", std::process::id()));
+    let start = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o", path(&stats)])
+        .args(argv)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run /usr/bin/time (GNU time)");
+    let wall = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{argv:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let max_rss_kib = std::fs::read_to_string(&stats)
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    Run { wall, max_rss_kib }
+}
+
+fn median(runs: &[Run]) -> Run {
+    let mut walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+    walls.sort();
+    let mut rss: Vec<u64> = runs.iter().map(|r| r.max_rss_kib).collect();
+    rss.sort();
+    Run {
+        wall: walls[walls.len() / 2],
+        max_rss_kib: rss[rss.len() / 2],
+    }
+}
+
+struct DbStats {
+    articles: usize,
+    file_bytes: u64,
+    text_bytes: u64,
+    matches: usize,
+    tables: Vec<(String, u64)>,
+}
+
+fn db_stats(db: &Path) -> DbStats {
+    let file_bytes = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    let conn = rusqlite::Connection::open(db).expect("open bench db");
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0) };
+    let tables = conn
+        .prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        .and_then(|mut st| {
+            st.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_default();
+    DbStats {
+        articles: one("SELECT COUNT(*) FROM articles") as usize,
+        file_bytes,
+        text_bytes: one(
+            "SELECT SUM(LENGTH(CAST(url AS BLOB)) + LENGTH(CAST(title AS BLOB)) \
+             + LENGTH(CAST(summary AS BLOB)) + LENGTH(CAST(body AS BLOB))) FROM articles",
+        ) as u64,
+        matches: one("SELECT COUNT(*) FROM article_matches") as usize,
+        tables,
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// newsboat's cold reload, its second, and its third (the first to send
+/// conditional requests), each the median over `reps` fresh caches.
+struct Newsboat {
+    version: String,
+    cold: Run,
+    second: Run,
+    third: Run,
+    third_304: usize,
+}
+
+fn run_newsboat(nb: &Path, work: &Path, urls: &[String], served: &Served, reps: usize) -> Newsboat {
+    let mut runs = [vec![], vec![], vec![]];
+    let mut third_304 = 0;
+    for rep in 0..reps {
+        let dir = work.join(format!("newsboat-{rep}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url_file = dir.join("urls");
+        std::fs::write(&url_file, urls.join("\n") + "\n").unwrap();
+        let conf = dir.join("config");
+        std::fs::write(&conf, "reload-threads 2\n").unwrap();
+        let cache = dir.join("cache.db");
+        let argv = [
+            path(nb),
+            "-x",
+            "reload",
+            "-u",
+            path(&url_file),
+            "-c",
+            path(&cache),
+            "-C",
+            path(&conf),
+        ];
+        for (k, slot) in runs.iter_mut().enumerate() {
+            let before = served.counts.not_modified.load(Ordering::Relaxed);
+            slot.push(run_timed(&argv));
+            if k == 2 {
+                third_304 = served.counts.not_modified.load(Ordering::Relaxed) - before;
+            }
+        }
+    }
+    let version = Command::new(nb)
+        .arg("-v")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    Newsboat {
+        version,
+        cold: median(&runs[0]),
+        second: median(&runs[1]),
+        third: median(&runs[2]),
+        third_304,
+    }
+}
+
+fn report(cold: &[Run], warm: &[Run], db: &DbStats, nb: Option<&Newsboat>) -> String {
+    let (cold, warm) = (median(cold), median(warm));
+    let secs = |r: Run| r.wall.as_secs_f64();
+    let mib = |r: Run| r.max_rss_kib as f64 / 1024.0;
+    let per_article = (db.file_bytes.saturating_sub(db.text_bytes)) as f64 / db.articles as f64;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{FEEDS} feeds x {ITEMS} items = {} articles; {WATCH_TERMS} watch terms in {} watchlists; \
+         {} cores; median of {} runs.\n",
+        db.articles,
+        WATCH_TERMS / TERMS_PER_WATCHLIST,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cold_reps(),
+    );
+    let _ = writeln!(s, "| | wall time | articles/s | peak RSS |");
+    let _ = writeln!(s, "|---|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| steppewatch `run --once`, cold | {:.2} s | {:.0} | {:.1} MiB |",
+        secs(cold),
+        db.articles as f64 / secs(cold),
+        mib(cold)
+    );
+    let _ = writeln!(
+        s,
+        "| steppewatch `run --once`, every feed 304 | {:.2} s | - | {:.1} MiB |",
+        secs(warm),
+        mib(warm)
+    );
+    if let Some(nb) = nb {
+        let _ = writeln!(
+            s,
+            "| {} `-x reload`, cold | {:.2} s | {:.0} | {:.1} MiB |",
+            nb.version,
+            secs(nb.cold),
+            db.articles as f64 / secs(nb.cold),
+            mib(nb.cold)
+        );
+        let _ = writeln!(
+            s,
+            "| newsboat second reload (no conditional requests yet) | {:.2} s | - | {:.1} MiB |",
+            secs(nb.second),
+            mib(nb.second)
+        );
+        let _ = writeln!(
+            s,
+            "| newsboat third reload ({} of {FEEDS} feeds 304) | {:.2} s | - | {:.1} MiB |",
+            nb.third_304,
+            secs(nb.third),
+            mib(nb.third)
+        );
+        let _ = writeln!(
+            s,
+            "\nRatios: cold {:.2}x newsboat's time (target <= 0.5), all-304 {:.2}x (target <= 0.2), \
+             peak memory {:.2}x (target <= 1).",
+            secs(cold) / secs(nb.cold),
+            secs(warm) / secs(nb.third),
+            mib(cold).max(mib(warm)) / mib(nb.cold).max(mib(nb.third))
+        );
+    } else {
+        let _ = writeln!(s, "\n(newsboat not installed: no side-by-side figures.)");
+    }
+    let _ = writeln!(
+        s,
+        "\nDatabase: {:.1} MB for {} articles, of which {:.1} MB is their text (URL, title, summary, body): \
+         {:.2} KB per article beyond the text (target <= 2.5). {} watchlist matches recorded.",
+        db.file_bytes as f64 / 1e6,
+        db.articles,
+        db.text_bytes as f64 / 1e6,
+        per_article / 1000.0,
+        db.matches
+    );
+    if !db.tables.is_empty() {
+        let _ = writeln!(s, "\n| table or index | size |\n|---|---:|");
+        for (name, bytes) in db.tables.iter().take(12) {
+            let _ = writeln!(s, "| {name} | {:.2} MB |", *bytes as f64 / 1e6);
+        }
+    }
+    s
+}
+
+fn cold_reps() -> usize {
+    std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
