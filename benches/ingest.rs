@@ -187,7 +187,7 @@ impl Corpus {
         let items: Vec<GenItem> = (0..ITEMS).map(|i| gen_item(&mut rng, pool, n, i)).collect();
         let title = format!("Bench outlet {n}");
         let etag = format!("\"bench-{n}-v1\"");
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             return Feed {
                 body: atom(&title, &items).into_bytes(),
                 content_type: "application/atom+xml; charset=utf-8",
@@ -333,11 +333,11 @@ fn rss(title: &str, items: &[GenItem], encoding: &str) -> String {
         esc(title)
     );
     for i in items {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<item><title>{}</title><link>{}</link><guid isPermaLink=\"false\">{}</guid>\
              <pubDate>{}</pubDate><description>{}</description>\
-             <content:encoded><![CDATA[{}]]></content:encoded></item>\n",
+             <content:encoded><![CDATA[{}]]></content:encoded></item>",
             esc(&i.title),
             i.link,
             i.guid,
@@ -358,11 +358,11 @@ fn atom(title: &str, items: &[GenItem]) -> String {
         esc(title)
     );
     for i in items {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<entry><title>{}</title><id>{}</id><link rel=\"alternate\" href=\"{}\"/>\
              <published>{}</published><updated>{}</updated><summary>{}</summary>\
-             <content type=\"html\">{}</content></entry>\n",
+             <content type=\"html\">{}</content></entry>",
             esc(&i.title),
             i.guid,
             i.link,

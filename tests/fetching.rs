@@ -174,7 +174,7 @@ async fn thirty_feeds_on_one_host_never_exceed_per_host() {
         server.set(&path, Reply::rss(rss(&format!("F{n}"), &[item])));
         config += &feed_toml(&format!("f{n}"), &server.url(&path));
     }
-    let env = Env::new(&config.replace("[[feed]]", "[[feed]]").to_string());
+    let env = Env::new(&config);
     let text = std::fs::read_to_string(&env.config)
         .unwrap()
         .replace("allow_private = true", "allow_private = true\nper_host = 3");

@@ -846,6 +846,16 @@ fn default_user_agent() -> String {
     )
 }
 
+/// The host of `url` when it is an IP literal (the url crate has already
+/// normalised numeric spellings such as `127.1` or `0x7f.1`).
+fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1354,15 +1364,5 @@ webhooks = ["ops"]
             config.watchlists.iter().all(|w| w.webhooks.is_empty()),
             "the shipped config must alert nowhere"
         );
-    }
-}
-
-/// The host of `url` when it is an IP literal (the url crate has already
-/// normalised numeric spellings such as `127.1` or `0x7f.1`).
-fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
-    match url::Url::parse(url).ok()?.host()? {
-        url::Host::Ipv4(ip) => Some(ip.into()),
-        url::Host::Ipv6(ip) => Some(ip.into()),
-        url::Host::Domain(_) => None,
     }
 }

@@ -1009,6 +1009,30 @@ fn story_alerted(
         .exists(params![story, watchlist, webhook])?)
 }
 
+impl Store {
+    /// Which of `identities` this feed has already delivered, so that the
+    /// poller fetches article pages only for items it has never seen.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn known_identities(
+        &self,
+        feed_id: FeedId,
+        identities: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM article_sources WHERE feed_id = ?1 AND identity = ?2")?;
+        let mut known = std::collections::HashSet::new();
+        for identity in identities {
+            if stmt.exists(rusqlite::params![feed_id, identity])? {
+                known.insert((*identity).to_string());
+            }
+        }
+        Ok(known)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2153,29 +2177,5 @@ mod tests {
         assert_eq!(count(&store, "story_bands"), 3 * crate::story::BANDS as i64);
         assert_eq!(store.prune(t(5, 0), t(10, 1), 1).unwrap(), 2);
         assert_eq!(count(&store, "story_bands"), crate::story::BANDS as i64);
-    }
-}
-
-impl Store {
-    /// Which of `identities` this feed has already delivered, so that the
-    /// poller fetches article pages only for items it has never seen.
-    ///
-    /// # Errors
-    /// A database failure.
-    pub fn known_identities(
-        &self,
-        feed_id: FeedId,
-        identities: &[&str],
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM article_sources WHERE feed_id = ?1 AND identity = ?2")?;
-        let mut known = std::collections::HashSet::new();
-        for identity in identities {
-            if stmt.exists(rusqlite::params![feed_id, identity])? {
-                known.insert((*identity).to_string());
-            }
-        }
-        Ok(known)
     }
 }

@@ -179,10 +179,10 @@ async fn respond(reply: Option<Reply>, request: &HeaderMap) -> Response {
                 .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
                 .map(|(_, v)| v.clone());
             let asked = request.get("if-none-match").and_then(|v| v.to_str().ok());
-            if status == 200 && etag.is_some() && asked == etag.as_deref() {
+            if let Some(etag) = etag.filter(|e| status == 200 && asked == Some(e.as_str())) {
                 return Response::builder()
                     .status(304)
-                    .header("etag", etag.unwrap())
+                    .header("etag", etag)
                     .body(Body::empty())
                     .unwrap();
             }
