@@ -154,3 +154,45 @@ async fn retention_prunes_old_articles_and_keeps_alert_history() {
     assert_eq!(alerts.len(), 1, "alert history is kept");
     assert_eq!(peer.received().len(), 1, "and not sent again");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publisher_country_is_a_separate_filter_from_subject_country() {
+    let server = FeedServer::start().await;
+    let item = TestItem {
+        guid: Some("kg-1".into()),
+        link: Some("https://24.kg/english/1".into()),
+        title: "Kazakhstan raises wheat export quota".into(),
+        summary: "Astana announced a higher wheat export quota for the season.".into(),
+        body: String::new(),
+        published: "2026-10-18T09:00:00Z".into(),
+    };
+    server.set("/kg.xml", Reply::rss(rss("24.kg", &[item])));
+    let env = Env::new(&format!(
+        "[[feed]]\nname = \"24.kg\"\nurl = \"{}\"\ncountry = \"KG\"\n",
+        server.url("/kg.xml")
+    ));
+    env.ok(&["run", "--once"]).await;
+    let about_kz = env
+        .json_lines(&["articles", "list", "--json", "--country", "KZ"])
+        .await;
+    assert_eq!(about_kz.len(), 1);
+    assert_eq!(about_kz[0]["source_country"], "KG");
+    assert!(
+        !about_kz[0]["countries"]
+            .as_array()
+            .unwrap()
+            .contains(&"KG".into()),
+        "the publisher is not a subject tag"
+    );
+    assert!(
+        env.json_lines(&["articles", "list", "--json", "--country", "KG"])
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        env.json_lines(&["articles", "list", "--json", "--source-country", "kg"])
+            .await
+            .len(),
+        1
+    );
+}

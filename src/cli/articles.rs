@@ -15,6 +15,7 @@ pub fn list(path: &Path, args: &ArticleListArgs) -> CliResult {
         watchlist: args.watchlist.clone(),
         feed: args.feed.clone(),
         story: args.story,
+        source_country: args.source_country.as_ref().map(|c| c.to_uppercase()),
         since: args
             .since
             .as_deref()

@@ -134,6 +134,10 @@ pub struct ArticleListArgs {
     /// Only articles from this feed (its name).
     #[arg(long)]
     pub feed: Option<String>,
+    /// Only articles from outlets publishing in this country (the feed's
+    /// `country`), whatever they are about.
+    #[arg(long, value_name = "CC")]
+    pub source_country: Option<String>,
     /// Only articles of this story (the `story` id of `--json`).
     #[arg(long)]
     pub story: Option<i64>,
