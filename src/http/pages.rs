@@ -33,25 +33,6 @@ const RECENT_ALERT_ROWS: usize = 60;
 /// Values offered in the country and region filters (the most frequent of all time).
 const FILTER_CHOICES: usize = 80;
 
-/// The topics of the contract, always offered in the topic filter.
-const TOPICS: [&str; 15] = [
-    "agriculture",
-    "culture",
-    "economy",
-    "energy",
-    "environment",
-    "health",
-    "human-rights",
-    "mining",
-    "politics",
-    "security",
-    "technology",
-    "tourism",
-    "trade",
-    "transport",
-    "water",
-];
-
 /// English names for the country codes this region's news mentions most;
 /// other codes are shown as the code alone.
 const COUNTRY_NAMES: &[(&str, &str)] = &[
@@ -164,7 +145,8 @@ async fn index(
             })
         })
         .await?;
-    let mut topics: Vec<String> = TOPICS
+    // The topics of the contract are always offered, sorted below.
+    let mut topics: Vec<String> = crate::config::TOPICS
         .iter()
         .map(|t| t.to_string())
         .chain(extra_topics)
