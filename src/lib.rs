@@ -42,6 +42,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod model;
 pub mod notifier;
+pub mod opml;
 pub mod outbox;
 pub mod parser;
 pub mod poll;

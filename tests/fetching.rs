@@ -241,3 +241,58 @@ async fn private_addresses_are_refused_directly_and_through_redirects() {
         "no connection reached 127.0.0.1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opml_import_adds_new_feeds_keeping_comments_and_export_lists_them() {
+    let env = Env::new(
+        "# my hand-written notes stay\n[[feed]]\nname = \"24.kg\"\nurl = \"https://24.kg/rss/\"\n",
+    );
+    let opml = env.dir.path().join("reader.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><body><outline text="CA">
+<outline type="rss" text="24.kg again" xmlUrl="https://24.kg/rss/"/>
+<outline type="rss" text="Kun.uz" xmlUrl="https://kun.uz/en/news/rss"/>
+</outline></body></opml>"#,
+    )
+    .unwrap();
+    let opml = opml.to_str().unwrap();
+    let dry = env.ok(&["feeds", "import", opml, "--dry-run"]).await;
+    assert!(
+        dry.contains("kun.uz") && dry.contains("1 new feed"),
+        "{dry}"
+    );
+    assert!(
+        !std::fs::read_to_string(&env.config)
+            .unwrap()
+            .contains("kun.uz"),
+        "a dry run writes nothing"
+    );
+
+    env.ok(&["feeds", "import", opml]).await;
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    assert!(text.contains("# my hand-written notes stay"));
+    assert_eq!(
+        text.matches("[[feed]]").count(),
+        2,
+        "the known feed is not added twice:\n{text}"
+    );
+    env.ok(&["check"]).await;
+    env.ok(&["feeds", "import", opml]).await;
+    assert_eq!(
+        std::fs::read_to_string(&env.config).unwrap(),
+        text,
+        "importing again changes nothing"
+    );
+
+    let exported = env.ok(&["feeds", "export"]).await;
+    assert!(
+        exported.contains("xmlUrl=\"https://24.kg/rss/\""),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("xmlUrl=\"https://kun.uz/en/news/rss\"")
+            && exported.contains("text=\"Kun.uz\""),
+        "{exported}"
+    );
+}

@@ -132,3 +132,65 @@ fn show(url: &str, parsed: &ParsedFeed, json: bool) -> CliResult {
     }
     Ok(())
 }
+
+/// Appends the OPML file's new feeds to the configuration file, as text, so
+/// that its comments and layout stay as they were. The result is validated
+/// before anything is written, and written by rename, so a failure leaves the
+/// file untouched.
+pub fn import(path: &Path, opml: &Path, dry_run: bool) -> CliResult {
+    let config = load_config(path)?;
+    let text = std::fs::read_to_string(opml).map_err(|e| {
+        CliError::Runtime(anyhow::anyhow!("unable to read {}: {e}", opml.display()))
+    })?;
+    let found = crate::opml::parse(&text);
+    if found.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: no <outline xmlUrl=...> feeds in it",
+            opml.display()
+        )));
+    }
+    let (tables, added) = crate::opml::to_toml(&found, &config.feeds);
+    if dry_run || added == 0 {
+        if !tables.is_empty() {
+            output::line(tables.trim_start());
+        }
+        output::line(&format!(
+            "{added} new feed(s) of {} in {}",
+            found.len(),
+            opml.display()
+        ));
+        return Ok(());
+    }
+    let current = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Runtime(anyhow::anyhow!("unable to read {}: {e}", path.display()))
+    })?;
+    let mut updated = current.clone();
+    if !updated.ends_with('\n') {
+        updated.push('\n');
+    }
+    updated.push_str("\n# Imported from ");
+    updated.push_str(&opml.display().to_string());
+    updated.push_str(&tables);
+    crate::config::Config::from_toml(&updated, path)?;
+    let temp = path.with_extension("toml.importing");
+    std::fs::write(&temp, &updated)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|e| {
+            CliError::Runtime(anyhow::anyhow!("unable to write {}: {e}", path.display()))
+        })?;
+    output::line(&format!(
+        "added {added} feed(s) of {} to {}",
+        found.len(),
+        path.display()
+    ));
+    Ok(())
+}
+
+pub fn export(path: &Path) -> CliResult {
+    let config = load_config(path)?;
+    let _ = std::io::Write::write_all(
+        &mut std::io::stdout(),
+        crate::opml::export(&config.feeds).as_bytes(),
+    );
+    Ok(())
+}

@@ -113,6 +113,15 @@ pub enum FeedsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add the feeds of an OPML file to the configuration file.
+    Import {
+        file: PathBuf,
+        /// Print the [[feed]] tables instead of writing them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the configured feeds as OPML.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +253,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check => check::check(&path),
         Command::Feeds(FeedsCommand::List { json }) => feeds::list(&path, json),
         Command::Feeds(FeedsCommand::Test { url, json }) => feeds::test(&path, &url, json),
+        Command::Feeds(FeedsCommand::Import { file, dry_run }) => {
+            feeds::import(&path, &file, dry_run)
+        }
+        Command::Feeds(FeedsCommand::Export) => feeds::export(&path),
         Command::Articles(ArticlesCommand::List(args)) => articles::list(&path, &args),
         Command::Search { query, limit, json } => articles::search(&path, &query, limit, json),
         Command::Tag(input) => tag::tag(&path, &input),
