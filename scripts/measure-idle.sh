@@ -102,6 +102,8 @@ t1=$(ticks)
 s1=$(date +%s.%N)
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+anon=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status")
+file=$(awk '/^RssFile/ {print $2}' "/proc/$pid/status")
 threads=$(awk '/^Threads/ {print $2}' "/proc/$pid/status")
 cpu=$(echo "scale=3; 100 * ($t1 - $t0) / $hz / ($s1 - $s0)" | bc)
 health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/healthz" 2>/dev/null) || true
@@ -111,6 +113,8 @@ printf 'articles stored         %d\n' "$articles"
 printf 'first round of polls    %.1f s\n' "$first_round"
 printf 'resident memory idle    %.1f MB (VmRSS)\n' "$(echo "$rss / 1024" | bc -l)"
 printf 'resident memory peak    %.1f MB (VmHWM)\n' "$(echo "$hwm / 1024" | bc -l)"
+printf '  of which heap etc.    %.1f MB (RssAnon)\n' "$(echo "$anon / 1024" | bc -l)"
+printf '  of which file pages   %.1f MB (RssFile: the binary and libraries, shared and reclaimable)\n' "$(echo "$file / 1024" | bc -l)"
 printf 'threads                 %d\n' "$threads"
 printf 'CPU between polls       %s%% over %d s (%d ticks)\n' "$cpu" "$WINDOW" "$((t1 - t0))"
 printf '/healthz                %s\n' "$health"

@@ -244,6 +244,7 @@ async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: Tas
         shared.engine.borrow().config.poll.concurrency,
     ));
     let mut engine_rx = shared.engine.subscribe();
+    let mut idle_trim = crate::memory::IdleTrim::default();
     loop {
         shared.health.beat();
         if engine_rx.has_changed().unwrap_or(false) {
@@ -258,6 +259,11 @@ async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: Tas
                 MAX_IDLE
             }
         };
+        let busy = !in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        idle_trim.pass(busy, wait);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = shared.reschedule.notified() => {}

@@ -25,7 +25,8 @@
 //! - [`daemon`]: starts and stops the tasks; [`cli`]: the command line;
 //!   [`demo`]: sample feeds and an alert sink for `steppewatch demo`.
 //! - [`health`], [`metrics`], [`sdnotify`]: what an operator sees: `/healthz`,
-//!   `/metrics` with the events that log and count, and systemd readiness and watchdog.
+//!   `/metrics` with the events that log and count, and systemd readiness and watchdog;
+//!   [`memory`]: freed heap returned to the kernel when idle.
 
 pub mod cli;
 pub mod config;
@@ -39,6 +40,7 @@ pub mod health;
 pub mod http;
 pub mod lang;
 pub mod matcher;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notifier;

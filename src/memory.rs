@@ -1,0 +1,78 @@
+//! Gives the heap that a burst of work freed back to the kernel once the
+//! daemon goes idle, so resident memory between polls is what the daemon
+//! holds rather than what its last busy moment needed.
+//!
+//! glibc keeps freed memory inside its heap for reuse and returns only the
+//! top of the heap on its own. Building the tagger's automaton and parsing a
+//! round of 200 feeds leave about 10 MB of free pages in the middle of it
+//! (scripts/measure-idle.sh: 48 MB resident between polls before, 38 MB after
+//! `malloc_trim`). `malloc_trim(0)` hands whole free pages back to the kernel
+//! (`madvise`) and leaves every allocation where it is.
+
+use std::time::Duration;
+
+/// A sleep at least this long ahead of the scheduler, with no poll running,
+/// counts as idle. Shorter gaps come back to work before the pages would be
+/// missed, and trimming between them would only cost page faults.
+pub const IDLE_AFTER: Duration = Duration::from_secs(5);
+
+/// Returns free heap pages to the kernel. A no-op off glibc.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn release_free() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: `malloc_trim` takes no pointers from us and takes glibc's own
+    // arena locks; glibc documents it as safe to call from any thread at any time.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+/// Returns free heap pages to the kernel. A no-op off glibc.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free() {}
+
+/// Trims once each time the daemon becomes idle, not on every pass of an
+/// idle scheduler.
+#[derive(Debug, Default)]
+pub struct IdleTrim {
+    trimmed: bool,
+}
+
+impl IdleTrim {
+    /// One scheduler pass: `busy` while polls are in flight, `wait` the sleep
+    /// ahead. Returns whether it trimmed now.
+    pub fn pass(&mut self, busy: bool, wait: Duration) -> bool {
+        if busy {
+            self.trimmed = false;
+            return false;
+        }
+        if self.trimmed || wait < IDLE_AFTER {
+            return false;
+        }
+        release_free();
+        self.trimmed = true;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_once_per_idle_stretch() {
+        let mut trim = IdleTrim::default();
+        let long = IDLE_AFTER * 2;
+        assert!(!trim.pass(true, long), "not while polls run");
+        assert!(
+            !trim.pass(false, IDLE_AFTER / 2),
+            "not before a short sleep"
+        );
+        assert!(trim.pass(false, long), "once idle");
+        assert!(!trim.pass(false, long), "not again while still idle");
+        assert!(!trim.pass(true, long));
+        assert!(trim.pass(false, long), "again after the next busy spell");
+    }
+}
