@@ -61,8 +61,11 @@ struct Served {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo bench -- --list` and test harness probes
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and a
+    // debug build would only measure the debug build.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("ingest: a benchmark; run it with `cargo bench --bench ingest`");
+        return;
     }
     let reps: usize = std::env::var("BENCH_REPS")
         .ok()
