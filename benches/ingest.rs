@@ -22,7 +22,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use rand::rngs::StdRng;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -61,8 +61,11 @@ struct Served {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo bench -- --list` and test harness probes
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and a
+    // debug build would only measure the debug build.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("ingest: a benchmark; run it with `cargo bench --bench ingest`");
+        return;
     }
     let reps: usize = std::env::var("BENCH_REPS")
         .ok()
@@ -84,7 +87,7 @@ fn main() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-ingest");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("work dir");
-    let terms = corpus.watch_terms();
+    let terms = &corpus.terms;
 
     eprintln!(
         "ingest bench: {FEEDS} feeds x {ITEMS} items ({:.1} MB of feed XML), {} watch terms, {reps} reps",
@@ -125,7 +128,9 @@ fn main() {
     let db = db.expect("one rep at least");
     assert_eq!(db.articles, FEEDS * ITEMS, "every item stored once");
 
-    let newsboat = which("newsboat").map(|nb| run_newsboat(&nb, &work, &urls, &served, reps));
+    let newsboat = which("newsboat")
+        .filter(|_| std::env::var_os("BENCH_NO_NEWSBOAT").is_none())
+        .map(|nb| run_newsboat(&nb, &work, &urls, &served, reps));
     let table = report(&sw_cold, &sw_warm, &db, newsboat.as_ref());
     println!("{table}");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../bench-ingest.md");
@@ -145,10 +150,29 @@ fn feed_url(port: u16, n: usize) -> String {
 // ---------------------------------------------------------------------------
 // Feed generation
 
-/// Sentences of the dev set by language, the pool items are drawn from.
+/// Sentences and words of one language of the dev set, which items are drawn from.
+struct Pool {
+    russian: bool,
+    sentences: Vec<String>,
+    /// Every word as it occurs (so common words are drawn more often).
+    words: Vec<String>,
+}
+
+impl Pool {
+    fn new(russian: bool) -> Pool {
+        Pool {
+            russian,
+            sentences: vec![],
+            words: vec![],
+        }
+    }
+}
+
+/// The English and Russian pools, and the watch terms.
 struct Corpus {
-    en: Vec<String>,
-    ru: Vec<String>,
+    en: Pool,
+    ru: Pool,
+    terms: Vec<String>,
 }
 
 impl Corpus {
@@ -159,32 +183,49 @@ impl Corpus {
         );
         let articles: Vec<serde_json::Value> =
             serde_json::from_slice(&std::fs::read(path).expect("dev set")).expect("dev set json");
-        let mut corpus = Corpus {
-            en: vec![],
-            ru: vec![],
-        };
+        let (mut en, mut ru) = (Pool::new(false), Pool::new(true));
         for a in &articles {
             let pool = match a["lang"].as_str() {
-                Some("en") => &mut corpus.en,
-                Some("ru") => &mut corpus.ru,
+                Some("en") => &mut en,
+                Some("ru") => &mut ru,
                 _ => continue,
             };
             for field in ["title", "summary", "body"] {
-                pool.extend(sentences(a[field].as_str().unwrap_or("")));
+                pool.sentences
+                    .extend(sentences(a[field].as_str().unwrap_or("")));
             }
         }
-        corpus.en.sort();
-        corpus.en.dedup();
-        corpus.ru.sort();
-        corpus.ru.dedup();
-        corpus
+        for pool in [&mut en, &mut ru] {
+            pool.sentences.sort();
+            pool.sentences.dedup();
+            pool.words = pool
+                .sentences
+                .iter()
+                .flat_map(|s| s.split(' '))
+                .map(str::to_string)
+                .collect();
+        }
+        Corpus {
+            en,
+            ru,
+            terms: watch_terms(),
+        }
     }
 
     fn feed(&self, n: usize) -> Feed {
         let mut rng = StdRng::seed_from_u64(n as u64);
         let russian = n % 5 >= 3;
         let pool = if russian { &self.ru } else { &self.en };
-        let items: Vec<GenItem> = (0..ITEMS).map(|i| gen_item(&mut rng, pool, n, i)).collect();
+        let cyrillic = |t: &&String| t.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
+        let names: Vec<String> = self
+            .terms
+            .iter()
+            .filter(|t| cyrillic(t) == russian)
+            .cloned()
+            .collect();
+        let items: Vec<GenItem> = (0..ITEMS)
+            .map(|i| gen_item(&mut rng, pool, &names, n, i))
+            .collect();
         let title = format!("Bench outlet {n}");
         let etag = format!("\"bench-{n}-v1\"");
         if n.is_multiple_of(4) {
@@ -209,52 +250,42 @@ impl Corpus {
             etag,
         }
     }
+}
 
-    /// 1,000 watch terms as users write them: about a third are words and
-    /// phrases of the news itself (names, places, goods; a few as Russian
-    /// prefix terms), the rest names that rarely occur, as most watch terms do.
-    fn watch_terms(&self) -> Vec<String> {
-        let mut rng = StdRng::seed_from_u64(1000);
-        let mut words: Vec<String> = self
-            .en
-            .iter()
-            .chain(&self.ru)
-            .flat_map(|s| s.split(|c: char| !c.is_alphanumeric()))
-            .filter(|w| w.chars().count() >= 6 && w.chars().next().is_some_and(char::is_uppercase))
-            .map(str::to_string)
+/// 1,000 watch terms as users write them: names of companies, people and
+/// places, 70% in Latin and 30% in Cyrillic script, some two-word names
+/// (`Zhanbulak Holding`), half of the Cyrillic ones as prefix terms
+/// (`Жанбулак*`). They are made up, so that they match exactly the items
+/// that [`mention`] them ([`MENTIONS`] of all items) and nothing else.
+fn watch_terms() -> Vec<String> {
+    const LATIN: &[&str] = &[
+        "ka", "ra", "zhan", "tas", "bu", "lak", "ba", "tyr", "kol", "sai", "ar", "man", "tal",
+        "dy", "kor", "gan", "mur", "sha", "ty", "ken", "aul", "bek", "uz", "on",
+    ];
+    const CYRILLIC: &[&str] = &[
+        "ка", "ра", "жан", "тас", "бу", "лак", "ба", "тыр", "кол", "сай", "ар", "ман", "тал", "ды",
+        "кор", "ган", "мур", "ша", "ты", "кен", "аул", "бек", "уз", "он",
+    ];
+    let mut rng = StdRng::seed_from_u64(1000);
+    let mut terms: Vec<String> = Vec::new();
+    while terms.len() < WATCH_TERMS {
+        let cyrillic = rng.random_bool(0.3);
+        let syllables = if cyrillic { CYRILLIC } else { LATIN };
+        let mut name: String = (0..rng.random_range(3..=4))
+            .map(|_| *syllables.choose(&mut rng).unwrap())
             .collect();
-        words.sort();
-        words.dedup();
-        words.shuffle(&mut rng);
-        let mut terms: Vec<String> = Vec::new();
-        for w in words.into_iter().take(WATCH_TERMS / 3) {
-            let cyrillic = w.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
-            if cyrillic && rng.random_bool(0.5) {
-                let stem: String = w.chars().take(w.chars().count() - 2).collect();
-                terms.push(format!("{stem}*"));
-            } else {
-                terms.push(w);
-            }
+        let first = name.chars().next().unwrap();
+        name = first.to_uppercase().chain(name.chars().skip(1)).collect();
+        if !cyrillic && rng.random_bool(0.2) {
+            name.push_str(" Holding");
+        } else if cyrillic && rng.random_bool(0.5) {
+            name.push('*');
         }
-        const SYLLABLES: &[&str] = &[
-            "ka", "ra", "zhan", "tas", "bu", "lak", "ba", "tyr", "kol", "sai", "ar", "man", "tal",
-            "dy", "kor", "gan", "mur", "sha", "ty", "ken", "aul", "bek", "uz", "on",
-        ];
-        while terms.len() < WATCH_TERMS {
-            let n = rng.random_range(2..=4);
-            let mut name: String = (0..n)
-                .map(|_| *SYLLABLES.choose(&mut rng).unwrap())
-                .collect();
-            name[..1].make_ascii_uppercase();
-            if rng.random_bool(0.2) {
-                name.push_str(" Holding");
-            }
+        if !terms.contains(&name) {
             terms.push(name);
         }
-        terms.sort();
-        terms.dedup();
-        terms
     }
+    terms
 }
 
 /// Sentences of a text: split after `.`, `!`, `?` followed by a space.
@@ -284,21 +315,62 @@ struct GenItem {
     published: chrono::DateTime<chrono::Utc>,
 }
 
-fn gen_item(rng: &mut StdRng, pool: &[String], feed: usize, i: usize) -> GenItem {
-    let first = pool.choose(rng).unwrap();
+/// Share of the words of a drawn sentence replaced by another word of the
+/// same language: the pool is small, and without it every article would share
+/// whole sentences (3-word shingles) with hundreds of others, which no real
+/// corpus does and which makes near-duplicate detection do all its work.
+const SUBSTITUTION: f64 = 0.4;
+
+/// Share of items that mention one of the watched names.
+const MENTIONS: f64 = 0.2;
+
+/// A pool sentence with [`SUBSTITUTION`] of its words replaced.
+fn sentence(rng: &mut StdRng, pool: &Pool) -> String {
+    let s = pool.sentences.choose(rng).unwrap();
+    s.split(' ')
+        .map(|w| {
+            if rng.random_bool(SUBSTITUTION) {
+                pool.words.choose(rng).unwrap().as_str()
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A sentence naming a watched name, in the item's language; Russian prefix
+/// terms (`Жанбулак*`) appear inflected, as Russian text has them.
+fn mention(rng: &mut StdRng, names: &[String], russian: bool) -> String {
+    let name = names.choose(rng).unwrap();
+    match (russian, name.strip_suffix('*')) {
+        (false, _) => format!("Representatives of {name} took part in the talks."),
+        (true, Some(stem)) => format!("Представители {stem}а приняли участие в переговорах."),
+        (true, None) => format!("Об этом сообщила компания {name}."),
+    }
+}
+
+fn gen_item(rng: &mut StdRng, pool: &Pool, names: &[String], feed: usize, i: usize) -> GenItem {
+    let first = sentence(rng, pool);
     let title: String = first
         .split_whitespace()
         .take(11)
         .collect::<Vec<_>>()
         .join(" ");
-    let paragraphs: Vec<String> = (0..rng.random_range(3..=6))
+    let mut paragraphs: Vec<String> = (0..rng.random_range(3..=6))
         .map(|_| {
             (0..rng.random_range(2..=3))
-                .map(|_| pool.choose(rng).unwrap().as_str())
+                .map(|_| sentence(rng, pool))
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .collect();
+    if rng.random_bool(MENTIONS) {
+        let at = rng.random_range(0..paragraphs.len());
+        let text = mention(rng, names, pool.russian);
+        paragraphs[at].push(' ');
+        paragraphs[at].push_str(&text);
+    }
     let base = chrono::DateTime::parse_from_rfc3339("2026-11-29T06:00:00Z")
         .unwrap()
         .to_utc();
@@ -306,7 +378,7 @@ fn gen_item(rng: &mut StdRng, pool: &[String], feed: usize, i: usize) -> GenItem
         guid: format!("urn:bench:{feed}:{i}"),
         link: format!("https://outlet{feed}.bench.example/news/{i}"),
         title: title.trim_end_matches(['.', ',']).to_string(),
-        summary: first.clone(),
+        summary: first,
         paragraphs,
         published: base - chrono::Duration::minutes((i * 37 + feed) as i64),
     }
@@ -464,42 +536,76 @@ fn write_config(dir: &Path, urls: &[String], terms: &[String]) -> PathBuf {
     path
 }
 
-/// Wall time and peak resident memory of one command.
+/// Wall time, CPU time (user + system) and peak resident memory of one command.
 #[derive(Debug, Clone, Copy)]
 struct Run {
     wall: Duration,
+    cpu: Duration,
     max_rss_kib: u64,
 }
+
+/// Numbers the logs kept with `BENCH_LOG`, and the runs for `BENCH_WRAP`.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+static RUN_NO: AtomicUsize = AtomicUsize::new(0);
 
 fn run_timed(argv: &[&str]) -> Run {
     let stats = std::env::temp_dir().join(format!("bench-ingest-time-{}", std::process::id()));
     let start = Instant::now();
+    // `BENCH_WRAP="perf record -g -o /tmp/perf-{n}.data --"` profiles the runs;
+    // `{n}` in it numbers the runs.
+    let wrap = std::env::var("BENCH_WRAP")
+        .unwrap_or_default()
+        .replace("{n}", &RUN_NO.fetch_add(1, Ordering::Relaxed).to_string());
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o", path(&stats)])
+        .args(["-f", "%M %U %S", "-o", path(&stats)])
+        .args(wrap.split_whitespace())
         .args(argv)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .output()
         .expect("run /usr/bin/time (GNU time)");
+    if std::env::var_os("BENCH_LOG").is_some() {
+        let n = RUNS.fetch_add(1, Ordering::Relaxed);
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-ingest/run-{n}.log"));
+        let _ = std::fs::write(log, &out.stderr);
+    }
     let wall = start.elapsed();
     assert!(
         out.status.success(),
         "{argv:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let max_rss_kib = std::fs::read_to_string(&stats)
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or(0);
-    Run { wall, max_rss_kib }
+    let text = std::fs::read_to_string(&stats).unwrap_or_default();
+    let fields: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let (max_rss_kib, cpu) = match fields[..] {
+        [rss, user, sys] => (rss as u64, Duration::from_secs_f64(user + sys)),
+        _ => (0, Duration::ZERO),
+    };
+    Run {
+        wall,
+        cpu,
+        max_rss_kib,
+    }
 }
 
 fn median(runs: &[Run]) -> Run {
     let mut walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
     walls.sort();
+    let mut cpus: Vec<Duration> = runs.iter().map(|r| r.cpu).collect();
+    cpus.sort();
     let mut rss: Vec<u64> = runs.iter().map(|r| r.max_rss_kib).collect();
     rss.sort();
     Run {
         wall: walls[walls.len() / 2],
+        cpu: cpus[cpus.len() / 2],
         max_rss_kib: rss[rss.len() / 2],
     }
 }
@@ -509,6 +615,7 @@ struct DbStats {
     file_bytes: u64,
     text_bytes: u64,
     matches: usize,
+    matched_articles: usize,
     tables: Vec<(String, u64)>,
 }
 
@@ -537,6 +644,7 @@ fn db_stats(db: &Path) -> DbStats {
              + LENGTH(CAST(summary AS BLOB)) + LENGTH(CAST(body AS BLOB))) FROM articles",
         ) as u64,
         matches: one("SELECT COUNT(*) FROM article_matches") as usize,
+        matched_articles: one("SELECT COUNT(DISTINCT article_id) FROM article_matches") as usize,
         tables,
     }
 }
@@ -593,11 +701,9 @@ fn run_newsboat(nb: &Path, work: &Path, urls: &[String], served: &Served, reps: 
         .arg("-v")
         .output()
         .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string()
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            let line = out.lines().next().unwrap_or("");
+            line.split(" - ").next().unwrap_or(line).to_string()
         })
         .unwrap_or_default();
     Newsboat {
@@ -624,47 +730,40 @@ fn report(cold: &[Run], warm: &[Run], db: &DbStats, nb: Option<&Newsboat>) -> St
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cold_reps(),
     );
-    let _ = writeln!(s, "| | wall time | articles/s | peak RSS |");
-    let _ = writeln!(s, "|---|---:|---:|---:|");
-    let _ = writeln!(
-        s,
-        "| steppewatch `run --once`, cold | {:.2} s | {:.0} | {:.1} MiB |",
-        secs(cold),
-        db.articles as f64 / secs(cold),
-        mib(cold)
-    );
-    let _ = writeln!(
-        s,
-        "| steppewatch `run --once`, every feed 304 | {:.2} s | - | {:.1} MiB |",
-        secs(warm),
-        mib(warm)
-    );
+    let _ = writeln!(s, "| | wall time | CPU time | articles/s | peak RSS |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    let articles = db.articles as f64;
+    let mut row = |label: &str, r: Run, rate: bool| {
+        let rate = if rate {
+            format!("{:.0}", articles / secs(r))
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(
+            s,
+            "| {label} | {:.2} s | {:.2} s | {rate} | {:.1} MiB |",
+            secs(r),
+            r.cpu.as_secs_f64(),
+            mib(r)
+        );
+    };
+    row("steppewatch `run --once`, cold", cold, true);
+    row("steppewatch `run --once`, every feed 304", warm, false);
     if let Some(nb) = nb {
-        let _ = writeln!(
-            s,
-            "| {} `-x reload`, cold | {:.2} s | {:.0} | {:.1} MiB |",
-            nb.version,
-            secs(nb.cold),
-            db.articles as f64 / secs(nb.cold),
-            mib(nb.cold)
+        row(&format!("{} `-x reload`, cold", nb.version), nb.cold, true);
+        row("newsboat, second reload (unconditional)", nb.second, false);
+        row(
+            &format!(
+                "newsboat, third reload ({} of {FEEDS} feeds 304)",
+                nb.third_304
+            ),
+            nb.third,
+            false,
         );
         let _ = writeln!(
             s,
-            "| newsboat second reload (no conditional requests yet) | {:.2} s | - | {:.1} MiB |",
-            secs(nb.second),
-            mib(nb.second)
-        );
-        let _ = writeln!(
-            s,
-            "| newsboat third reload ({} of {FEEDS} feeds 304) | {:.2} s | - | {:.1} MiB |",
-            nb.third_304,
-            secs(nb.third),
-            mib(nb.third)
-        );
-        let _ = writeln!(
-            s,
-            "\nRatios: cold {:.2}x newsboat's time (target <= 0.5), all-304 {:.2}x (target <= 0.2), \
-             peak memory {:.2}x (target <= 1).",
+            "\nRatios to newsboat: cold {:.2}x its time (target <= 0.5), all-304 {:.2}x \
+             its third reload (target <= 0.2), peak memory {:.2}x (target <= 1).",
             secs(cold) / secs(nb.cold),
             secs(warm) / secs(nb.third),
             mib(cold).max(mib(warm)) / mib(nb.cold).max(mib(nb.third))
@@ -675,12 +774,14 @@ fn report(cold: &[Run], warm: &[Run], db: &DbStats, nb: Option<&Newsboat>) -> St
     let _ = writeln!(
         s,
         "\nDatabase: {:.1} MB for {} articles, of which {:.1} MB is their text (URL, title, summary, body): \
-         {:.2} KB per article beyond the text (target <= 2.5). {} watchlist matches recorded.",
+         {:.2} KB per article beyond the text (target <= 2.5). {} watchlist matches recorded; \
+         {:.0}% of the articles match at least one watchlist.",
         db.file_bytes as f64 / 1e6,
         db.articles,
         db.text_bytes as f64 / 1e6,
         per_article / 1000.0,
-        db.matches
+        db.matches,
+        100.0 * db.matched_articles as f64 / db.articles as f64
     );
     if !db.tables.is_empty() {
         let _ = writeln!(s, "\n| table or index | size |\n|---|---:|");

@@ -82,8 +82,12 @@ pub async fn poll_feed(
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
+        let prepared = match &fetched {
+            Fetch::Parsed(_, parsed) => Some(prepare(&engine, &feed, parsed, now)),
+            _ => None,
+        };
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        settle(&mut store, &engine, &feed, &cfg, fetched, now)
+        settle(&mut store, &engine, &feed, &cfg, fetched, prepared, now)
     })
     .await;
     let summary = result.unwrap_or_else(|e| PollSummary {
@@ -226,20 +230,43 @@ fn apply_page(item: &mut Item, page: &Fetched) {
     }
 }
 
-/// Everything after the network: process, store, record. Runs on a blocking
-/// thread with the store locked.
+/// The articles of a parsed feed, or why the pure stages could not make them.
+type Prepared = Result<Vec<Article>, String>;
+
+/// The pure stages for every item (URL normalisation, language, tags). Runs on
+/// a blocking thread before the store is locked, so that several feeds' items
+/// are processed at once while one feed stores; a panic in a stage becomes
+/// this feed's error.
+fn prepare(engine: &Engine, feed: &FeedRow, parsed: &ParsedFeed, now: DateTime<Utc>) -> Prepared {
+    let name = feed_name(feed, parsed);
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        parsed
+            .items
+            .iter()
+            .map(|item| to_article(engine, feed.id, &name, item, now))
+            .collect()
+    }))
+    .map_err(|panic| internal_error(&*panic))
+}
+
+/// Everything after the network and the pure stages: store, record. Runs on a
+/// blocking thread with the store locked.
 fn settle(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
     cfg: &FeedConfig,
     fetched: Fetch,
+    prepared: Option<Prepared>,
     now: DateTime<Utc>,
 ) -> PollSummary {
     let plan = plan(engine, cfg);
     let (record, summary) = match fetched {
         Fetch::NotModified(max_age) => (not_modified(&plan, max_age, now), PollSummary::default()),
-        Fetch::Parsed(body, parsed) => match guarded_ingest(store, engine, feed, &parsed, now) {
+        Fetch::Parsed(body, parsed) => match prepared
+            .unwrap_or_else(|| prepare(engine, feed, &parsed, now))
+            .and_then(|articles| guarded_ingest(store, engine, feed, &articles, now))
+        {
             Ok(summary) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
             Err(error) => failure(feed, &plan, None, None, error, now),
         },
@@ -319,11 +346,11 @@ fn guarded_ingest(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
-    parsed: &ParsedFeed,
+    articles: &[Article],
     now: DateTime<Utc>,
 ) -> Result<PollSummary, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
-        ingest(store, engine, feed, parsed, now)
+        ingest(store, engine, feed, articles, now)
     }))
     .unwrap_or_else(|panic| Err(internal_error(&*panic)))
 }
@@ -351,20 +378,14 @@ fn test_panic(feed: &str) {
 #[cfg(not(debug_assertions))]
 fn test_panic(_feed: &str) {}
 
-/// Stores the items of one poll in one transaction.
+/// Stores the articles of one poll in one transaction.
 fn ingest(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
-    parsed: &ParsedFeed,
+    articles: &[Article],
     now: DateTime<Utc>,
 ) -> Result<PollSummary, String> {
-    let name = feed_name(feed, parsed);
-    let articles: Vec<Article> = parsed
-        .items
-        .iter()
-        .map(|item| to_article(engine, feed.id, &name, item, now))
-        .collect();
     let mut matcher = |a: &Article| {
         test_panic(&feed.name);
         engine.watchlists.match_article(
@@ -376,7 +397,7 @@ fn ingest(
         )
     };
     let report = store
-        .ingest(&articles, &mut matcher, now)
+        .ingest(articles, &mut matcher, now)
         .map_err(|e| e.to_string())?;
     Ok(PollSummary {
         new: report.new.len(),

@@ -20,10 +20,13 @@ const FEEDS: usize = 6;
 /// Items each feed gains before every run, so that every run has new work.
 const NEW_PER_RUN: usize = 4;
 
-/// The window a kill lands in after the configuration is compiled: from
-/// inside start-up (opening and migrating the database) to well after the
-/// first polls and deliveries of a run.
-const KILL_AFTER_MS: std::ops::Range<u64> = 20..1500;
+/// The window a kill lands in once the database is open: from its first
+/// migration or poll to well after the first deliveries of a run.
+const KILL_AFTER_MS: std::ops::Range<u64> = 0..1500;
+
+/// Every this many runs, the kill lands during start-up instead (configuration,
+/// compiling the tagger and watchlists, opening and migrating the database).
+const STARTUP_KILL_EVERY: usize = 4;
 
 fn kills() -> usize {
     if std::env::var_os("STEPPEWATCH_LONG_TESTS").is_some_and(|v| v == "1") {
@@ -35,7 +38,7 @@ fn kills() -> usize {
 
 /// Item `n` of `feed`; every other one mentions Khorgos (the watched term).
 fn item(feed: usize, n: usize) -> TestItem {
-    let topic = if n.is_multiple_of(2) {
+    let topic = if n % 2 == 0 {
         "Freight through Khorgos dry port grows again"
     } else {
         "Wheat harvest in the north is on schedule"
@@ -104,20 +107,20 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let env = Env::raw(&config(&body));
     let db = env.db();
 
-    // Compiling the configuration (the tagger's automaton) takes most of a
-    // second in a debug build, longer on a loaded machine; `check` does the
-    // same work, so its time shifts the window past it.
-    let started = std::time::Instant::now();
-    env.ok(&["check"]).await;
-    let compile_ms = started.elapsed().as_millis() as u64;
-
     let mut per_feed = 0;
     let mut progress = Vec::new();
-    for _ in 0..kills() {
+    for run in 0..kills() {
         per_feed += NEW_PER_RUN;
         publish(&server, per_feed);
         let daemon = env.spawn(&[]);
-        let after = compile_ms + rand::rng().random_range(KILL_AFTER_MS);
+        // Timed from the moment the database is open, so that the kills land
+        // in ingest and delivery however long start-up takes on a busy machine.
+        if run % STARTUP_KILL_EVERY != STARTUP_KILL_EVERY - 1 {
+            daemon
+                .wait_for_log("database open", 1, Duration::from_secs(60))
+                .await;
+        }
+        let after = rand::rng().random_range(KILL_AFTER_MS);
         tokio::time::sleep(Duration::from_millis(after)).await;
         kill(daemon).await;
         progress.push((after, stored(&db), hook.delivered().len()));
