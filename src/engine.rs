@@ -34,7 +34,8 @@ impl Engine {
             );
             config.warnings.push(warning);
         }
-        release_freed_memory();
+        // Building the automata allocates several times what they keep.
+        crate::memory::release_free();
         Ok(Engine {
             config: Arc::new(config),
             tagger,
@@ -65,22 +66,3 @@ impl AsRef<Config> for Engine {
         &self.config
     }
 }
-
-/// Gives the memory freed after compiling the automata back to the system.
-/// Building them allocates several times what they keep; glibc would hold on
-/// to those pages for the life of the daemon, which is most of its resident
-/// size when idle.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
-    unsafe extern "C" {
-        fn malloc_trim(pad: usize) -> i32;
-    }
-    // SAFETY: malloc_trim only releases free heap pages; it has no
-    // preconditions and is safe to call at any time from any thread.
-    unsafe {
-        malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
