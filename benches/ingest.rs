@@ -100,7 +100,7 @@ fn main() {
     for rep in 0..reps {
         let dir = work.join(format!("steppewatch-{rep}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let config = write_config(&dir, &urls, &terms);
+        let config = write_config(&dir, &urls, terms);
         let before = served.counts.full.load(Ordering::Relaxed);
         sw_cold.push(run_timed(&[
             BIN,

@@ -107,16 +107,17 @@ pub async fn run(
     tracker.spawn(notifier_task(shared.clone(), shutdown.clone()));
     tracker.spawn(schedule(shared.clone(), shutdown.clone(), tracker.clone()));
     tracker.spawn(retention(shared.clone(), shutdown.clone()));
-    tracker.spawn(crate::health::watchdog(
-        shared.health.clone(),
-        shutdown.clone(),
-    ));
     sdnotify::status(&format!(
         "watching {} feeds, {} watchlists",
         config.feeds.len(),
         config.watchlists.len()
     ));
     sdnotify::ready();
+    // Pings start only after READY=1: systemd's watchdog runs from readiness.
+    tracker.spawn(crate::health::watchdog(
+        shared.health.clone(),
+        shutdown.clone(),
+    ));
     shutdown.cancelled().await;
     sdnotify::stopping();
     info!("shutting down");
