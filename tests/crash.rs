@@ -38,7 +38,7 @@ fn kills() -> usize {
 
 /// Item `n` of `feed`; every other one mentions Khorgos (the watched term).
 fn item(feed: usize, n: usize) -> TestItem {
-    let topic = if n % 2 == 0 {
+    let topic = if n.is_multiple_of(2) {
         "Freight through Khorgos dry port grows again"
     } else {
         "Wheat harvest in the north is on schedule"
