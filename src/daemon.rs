@@ -467,13 +467,18 @@ async fn notifier_task(shared: Arc<Shared>, shutdown: CancellationToken) {
     .await;
 }
 
-/// Resolves at SIGTERM or SIGINT.
-pub async fn termination() {
+/// Resolves at SIGTERM or SIGINT. The handlers are installed by this call,
+/// not when the future is first polled, so a signal that arrives while the
+/// daemon is still starting (building the tagger takes a moment) is seen
+/// instead of killing the process. Call it inside the runtime.
+pub fn termination() -> impl std::future::Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = int.recv() => info!("SIGINT received"),
+    async move {
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = int.recv() => info!("SIGINT received"),
+        }
     }
 }

@@ -31,8 +31,9 @@ pub fn demo(dir: Option<&Path>, once: bool) -> CliResult {
     let report = runtime.block_on(async {
         let shutdown = CancellationToken::new();
         let trigger = shutdown.clone();
+        let signalled = crate::daemon::termination();
         tokio::spawn(async move {
-            crate::daemon::termination().await;
+            signalled.await;
             trigger.cancel();
         });
         crate::demo::run(&scratch.path, web, once, printer, shutdown).await
