@@ -106,13 +106,22 @@ pub fn notify(state: &str) -> Result<bool, NotifyError> {
 /// Sends `state` to the socket written as systemd writes it: a path, or
 /// `@name` for an abstract socket.
 ///
+/// The send never blocks: callers run on the async runtime, and a receiver
+/// that stops reading (its queue holds only `net.unix.max_dgram_qlen`
+/// datagrams, 10 by default) would otherwise park a runtime worker for good
+/// and wedge the daemon. A notification that finds the queue full is dropped
+/// with an error; the next watchdog ping follows anyway.
+///
 /// # Errors
-/// The address is invalid or the datagram cannot be sent.
+/// The address is invalid, or the datagram cannot be sent (including a full
+/// receive queue).
 pub fn send_to(socket: &str, state: &str) -> Result<(), NotifyError> {
-    let sock = UnixDatagram::unbound().map_err(|source| NotifyError::Send {
-        socket: socket.to_owned(),
-        source,
-    })?;
+    let sock = UnixDatagram::unbound()
+        .and_then(|sock| sock.set_nonblocking(true).map(|()| sock))
+        .map_err(|source| NotifyError::Send {
+            socket: socket.to_owned(),
+            source,
+        })?;
     let sent = match socket.strip_prefix('@') {
         Some(name) => {
             use std::os::linux::net::SocketAddrExt;
@@ -156,6 +165,32 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = rx.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"WATCHDOG=1");
+    }
+
+    /// A receiver that never reads once wedged the daemon: the blocking
+    /// send parked a runtime worker when the queue was full.
+    // See: issue 10, found by tests/faults.rs (panic isolation with a watchdog)
+    #[test]
+    fn issue10_a_receiver_that_stops_reading_never_blocks_the_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let _rx = UnixDatagram::bind(&path).unwrap();
+        let socket = path.to_str().unwrap().to_owned();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let results: Vec<bool> = (0..100)
+                .map(|_| send_to(&socket, "WATCHDOG=1").is_ok())
+                .collect();
+            let _ = done.send(results);
+        });
+        let results = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("100 sends to a full queue return instead of blocking");
+        assert!(results[0], "the first pings are queued");
+        assert!(
+            results.iter().any(|ok| !ok),
+            "a full queue is reported, not waited for"
+        );
     }
 
     #[test]

@@ -512,9 +512,14 @@ async fn a_panic_while_processing_one_feed_costs_only_that_feed() {
         feed_toml("boom", &server.url("/boom.xml")) + &feed_toml("calm", &server.url("/calm.xml"));
     let env = Env::raw(&config(&body));
     let log = env.dir.path().join("panic.log");
+    // systemd's side of sd_notify: the watchdog must keep being pinged.
+    let notify_path = env.dir.path().join("notify.sock");
+    let notify = tokio::net::UnixDatagram::bind(&notify_path).expect("notify socket");
     let child = env
         .command(&["run"])
         .env("STEPPEWATCH_TEST_PANIC_FEED", "boom")
+        .env("NOTIFY_SOCKET", &notify_path)
+        .env("WATCHDOG_USEC", "400000")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -591,6 +596,17 @@ async fn a_panic_while_processing_one_feed_costs_only_that_feed() {
         daemon.child.try_wait().unwrap().is_none(),
         "daemon still running"
     );
+    // After the panics, the scheduler is alive: watchdog pings keep coming.
+    let mut buf = [0u8; 4096];
+    while notify.try_recv(&mut buf).is_ok() {}
+    let mut pings = 0;
+    while pings < 3 {
+        let n = tokio::time::timeout(Duration::from_secs(20), notify.recv(&mut buf))
+            .await
+            .expect("a watchdog ping within 20 s after the panics")
+            .expect("recv");
+        pings += usize::from(String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1"));
+    }
     let (status, log) = daemon.stop().await;
     assert!(status.success(), "clean exit:\n{log}");
 }
