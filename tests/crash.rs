@@ -4,7 +4,8 @@
 //! expected alert is delivered at least once and recorded once, and SQLite's
 //! integrity checks (the database and the FTS5 index) pass.
 //!
-//! The default suite kills 5 times; `STEPPEWATCH_LONG_TESTS=1` kills 25 times.
+//! The default suite kills 20 times (about 35 s); `STEPPEWATCH_LONG_TESTS=1`
+//! kills 100 times.
 
 use crate::faults::{Fault, FaultServer, body, config, feed_toml, recent, wait_until};
 use crate::support::feeds::{TestItem, rss};
@@ -30,9 +31,9 @@ const STARTUP_KILL_EVERY: usize = 4;
 
 fn kills() -> usize {
     if std::env::var_os("STEPPEWATCH_LONG_TESTS").is_some_and(|v| v == "1") {
-        25
+        100
     } else {
-        5
+        20
     }
 }
 
