@@ -14,7 +14,8 @@
 //!
 //! Run with `scripts/bench-ingest.sh` (or `cargo bench --bench ingest`);
 //! `BENCH_REPS` (default 3) sets the repetitions, the median is reported.
-//! The table is printed and written to `target/bench-ingest.md`.
+//! The table is printed and written to `target/bench-ingest.md`. `BENCH_BIN`
+//! measures another build of the binary (e.g. a copy of main's) instead.
 
 use axum::Router;
 use axum::body::Body;
@@ -32,7 +33,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_steppewatch");
+/// The binary measured: this build's, or `BENCH_BIN` (another build, for
+/// side-by-side runs of two versions on the same served feeds).
+fn bin() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_steppewatch").to_string())
+}
 const FEEDS: usize = 200;
 const ITEMS: usize = 50;
 /// Feeds per loopback address: several feeds per outlet, as news sites have.
@@ -97,13 +102,15 @@ fn main() {
     let mut sw_cold = Vec::new();
     let mut sw_warm = Vec::new();
     let mut db = None;
+    let bin = bin();
+    let bin = bin.as_str();
     for rep in 0..reps {
         let dir = work.join(format!("steppewatch-{rep}"));
         std::fs::create_dir_all(&dir).unwrap();
         let config = write_config(&dir, &urls, terms);
         let before = served.counts.full.load(Ordering::Relaxed);
         sw_cold.push(run_timed(&[
-            BIN,
+            bin,
             "--config",
             path(&config),
             "run",
@@ -113,7 +120,7 @@ fn main() {
         assert_eq!(fetched, FEEDS, "cold run fetched every feed once");
         let before = served.counts.not_modified.load(Ordering::Relaxed);
         sw_warm.push(run_timed(&[
-            BIN,
+            bin,
             "--config",
             path(&config),
             "run",
