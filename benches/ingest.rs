@@ -623,6 +623,9 @@ struct DbStats {
     text_bytes: u64,
     matches: usize,
     matched_articles: usize,
+    /// Articles per detected language (`-` for none), most first: the
+    /// corpus is 60% English and 40% Russian.
+    languages: String,
     tables: Vec<(String, u64)>,
 }
 
@@ -652,6 +655,11 @@ fn db_stats(db: &Path) -> DbStats {
         ) as u64,
         matches: one("SELECT COUNT(*) FROM article_matches") as usize,
         matched_articles: one("SELECT COUNT(DISTINCT article_id) FROM article_matches") as usize,
+        languages: conn
+            .prepare("SELECT COALESCE(lang, '-') || ' ' || COUNT(*) FROM articles GROUP BY lang ORDER BY COUNT(*) DESC")
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
+            .unwrap_or_default()
+            .join(", "),
         tables,
     }
 }
@@ -782,13 +790,14 @@ fn report(cold: &[Run], warm: &[Run], db: &DbStats, nb: Option<&Newsboat>) -> St
         s,
         "\nDatabase: {:.1} MB for {} articles, of which {:.1} MB is their text (URL, title, summary, body): \
          {:.2} KB per article beyond the text (target <= 2.5). {} watchlist matches recorded; \
-         {:.0}% of the articles match at least one watchlist.",
+         {:.0}% of the articles match at least one watchlist. Languages detected: {}.",
         db.file_bytes as f64 / 1e6,
         db.articles,
         db.text_bytes as f64 / 1e6,
         per_article / 1000.0,
         db.matches,
-        100.0 * db.matched_articles as f64 / db.articles as f64
+        100.0 * db.matched_articles as f64 / db.articles as f64,
+        db.languages
     );
     if !db.tables.is_empty() {
         let _ = writeln!(s, "\n| table or index | size |\n|---|---:|");
