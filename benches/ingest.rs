@@ -14,7 +14,8 @@
 //!
 //! Run with `scripts/bench-ingest.sh` (or `cargo bench --bench ingest`);
 //! `BENCH_REPS` (default 3) sets the repetitions, the median is reported.
-//! The table is printed and written to `target/bench-ingest.md`.
+//! The table is printed and written to `target/bench-ingest.md`. `BENCH_BIN`
+//! measures another build of the binary (e.g. a copy of main's) instead.
 
 use axum::Router;
 use axum::body::Body;
@@ -32,7 +33,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_steppewatch");
+/// The binary measured: this build's, or `BENCH_BIN` (another build, for
+/// side-by-side runs of two versions on the same served feeds).
+fn bin() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_steppewatch").to_string())
+}
 const FEEDS: usize = 200;
 const ITEMS: usize = 50;
 /// Feeds per loopback address: several feeds per outlet, as news sites have.
@@ -97,13 +102,15 @@ fn main() {
     let mut sw_cold = Vec::new();
     let mut sw_warm = Vec::new();
     let mut db = None;
+    let bin = bin();
+    let bin = bin.as_str();
     for rep in 0..reps {
         let dir = work.join(format!("steppewatch-{rep}"));
         std::fs::create_dir_all(&dir).unwrap();
         let config = write_config(&dir, &urls, terms);
         let before = served.counts.full.load(Ordering::Relaxed);
         sw_cold.push(run_timed(&[
-            BIN,
+            bin,
             "--config",
             path(&config),
             "run",
@@ -113,7 +120,7 @@ fn main() {
         assert_eq!(fetched, FEEDS, "cold run fetched every feed once");
         let before = served.counts.not_modified.load(Ordering::Relaxed);
         sw_warm.push(run_timed(&[
-            BIN,
+            bin,
             "--config",
             path(&config),
             "run",
@@ -616,6 +623,9 @@ struct DbStats {
     text_bytes: u64,
     matches: usize,
     matched_articles: usize,
+    /// Articles per detected language (`-` for none), most first: the
+    /// corpus is 60% English and 40% Russian.
+    languages: String,
     tables: Vec<(String, u64)>,
 }
 
@@ -645,6 +655,11 @@ fn db_stats(db: &Path) -> DbStats {
         ) as u64,
         matches: one("SELECT COUNT(*) FROM article_matches") as usize,
         matched_articles: one("SELECT COUNT(DISTINCT article_id) FROM article_matches") as usize,
+        languages: conn
+            .prepare("SELECT COALESCE(lang, '-') || ' ' || COUNT(*) FROM articles GROUP BY lang ORDER BY COUNT(*) DESC")
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>())
+            .unwrap_or_default()
+            .join(", "),
         tables,
     }
 }
@@ -775,13 +790,14 @@ fn report(cold: &[Run], warm: &[Run], db: &DbStats, nb: Option<&Newsboat>) -> St
         s,
         "\nDatabase: {:.1} MB for {} articles, of which {:.1} MB is their text (URL, title, summary, body): \
          {:.2} KB per article beyond the text (target <= 2.5). {} watchlist matches recorded; \
-         {:.0}% of the articles match at least one watchlist.",
+         {:.0}% of the articles match at least one watchlist. Languages detected: {}.",
         db.file_bytes as f64 / 1e6,
         db.articles,
         db.text_bytes as f64 / 1e6,
         per_article / 1000.0,
         db.matches,
-        100.0 * db.matched_articles as f64 / db.articles as f64
+        100.0 * db.matched_articles as f64 / db.articles as f64,
+        db.languages
     );
     if !db.tables.is_empty() {
         let _ = writeln!(s, "\n| table or index | size |\n|---|---:|");

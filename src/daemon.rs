@@ -82,12 +82,12 @@ pub async fn run(
     let fetcher = Fetcher::new(&config.fetch).context("unable to build the HTTP client")?;
     let shared = Arc::new(Shared {
         config_path: config_path.to_path_buf(),
-        poll: PollContext {
-            store: Arc::new(Mutex::new(store)),
+        poll: PollContext::new(
+            Arc::new(Mutex::new(store)),
             fetcher,
-            alerts_wake: Arc::new(Notify::new()),
-            shutdown: shutdown.clone(),
-        },
+            Arc::new(Notify::new()),
+            shutdown.clone(),
+        ),
         engine: watch::Sender::new(Arc::new(engine)),
         reschedule: Notify::new(),
         health: Arc::new(Health::default()),

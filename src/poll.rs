@@ -1,22 +1,28 @@
 //! One feed's poll as named steps; the only place that knows the stage order:
 //!
-//! `fetch -> parse -> extract -> tag -> store.ingest[insert -> match -> outbox] -> record -> wake notifier`
+//! `fetch -> parse -> extract -> [skip unchanged] -> lang, tag, match -> store.ingest[insert -> outbox] -> record -> wake notifier`
+//!
+//! The pure stages run before the store is locked, at most
+//! [`PollContext::cpu`] feeds at once; one poll at a time stores
+//! ([`PollContext::writer`]), and the others wait for their turn without
+//! holding a thread.
 
 use crate::config::{FeedConfig, FeedKind};
 use crate::engine::Engine;
 use crate::fetcher::{Conditional, FetchError, FetchOutcome, Fetched, Fetcher};
 use crate::matcher::Context;
 use crate::metrics::events;
-use crate::model::{Article, Item, ParsedFeed};
+use crate::model::{Article, ArticleText, Item, Match, ParsedFeed};
 use crate::scheduler::{self, Plan};
 use crate::store::Store;
 use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -33,6 +39,40 @@ pub struct PollContext {
     /// (nothing of it is written yet, and the feed is polled again next
     /// start); one that reached the store runs to its commit.
     pub shutdown: CancellationToken,
+    /// Polls parsing or preparing at once ([`cpu_slots`]): more than the
+    /// cores only interleave, and each extra thread costs its own malloc arena.
+    pub cpu: Arc<Semaphore>,
+    /// One permit: the poll whose turn it is to store. The others wait here
+    /// asynchronously rather than on the store's lock in a blocking thread.
+    pub writer: Arc<Semaphore>,
+}
+
+impl PollContext {
+    /// A context with [`cpu_slots`] CPU slots and one writer turn.
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        fetcher: Fetcher,
+        alerts_wake: Arc<Notify>,
+        shutdown: CancellationToken,
+    ) -> PollContext {
+        PollContext {
+            store,
+            fetcher,
+            alerts_wake,
+            shutdown,
+            cpu: Arc::new(Semaphore::new(cpu_slots())),
+            writer: Arc::new(Semaphore::new(1)),
+        }
+    }
+}
+
+/// Feeds parsed or prepared at once: one per core but the writer's. The
+/// writer (one feed's store transaction at a time) is what a cold run waits
+/// for, and it is slowed by every extra thread competing for its core; the
+/// pure stages take under half the writer's time, so the other cores keep
+/// it supplied.
+pub fn cpu_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 /// The result of one poll, for logs and `run --once`.
@@ -41,6 +81,9 @@ pub struct PollSummary {
     pub new: usize,
     pub updated: usize,
     pub alerts: usize,
+    /// Items that went through language detection, tagging and matching:
+    /// the new and changed ones, not those stored unchanged before.
+    pub prepared: usize,
     pub error: Option<String>,
 }
 
@@ -79,13 +122,13 @@ pub async fn poll_feed(
             return PollSummary::default();
         }
     };
+    let now = Utc::now();
+    let (fetched, prepared) = prepare_off_lock(ctx, &engine, &feed, fetched, now).await;
+    // The semaphore is never closed, so this always gets the permit.
+    let turn = ctx.writer.clone().acquire_owned().await;
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let now = Utc::now();
-        let prepared = match &fetched {
-            Fetch::Parsed(_, parsed) => Some(prepare(&engine, &feed, parsed, now)),
-            _ => None,
-        };
+        let _turn = turn;
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         settle(&mut store, &engine, &feed, &cfg, fetched, prepared, now)
     })
@@ -118,6 +161,7 @@ async fn fetch_and_parse(ctx: &PollContext, feed: &FeedRow, cfg: &FeedConfig) ->
     };
     let (body, parsed) = {
         let cfg = cfg.clone();
+        let _slot = ctx.cpu.acquire().await;
         let parsed = tokio::task::spawn_blocking(move || {
             let parsed = parse(&cfg, &body);
             (body, parsed)
@@ -131,6 +175,77 @@ async fn fetch_and_parse(ctx: &PollContext, feed: &FeedRow, cfg: &FeedConfig) ->
     };
     let parsed = complete_text(ctx, feed, cfg, parsed).await;
     Fetch::Parsed(Box::new(body), parsed)
+}
+
+/// Runs the pure stages of a parsed feed on a blocking thread, without the
+/// store's lock, skipping the items stored before with the same text.
+async fn prepare_off_lock(
+    ctx: &PollContext,
+    engine: &Arc<Engine>,
+    feed: &FeedRow,
+    fetched: Fetch,
+    now: DateTime<Utc>,
+) -> (Fetch, Option<Prepared>) {
+    if !matches!(fetched, Fetch::Parsed(..)) {
+        return (fetched, None);
+    }
+    // A feed that never stored anything has no items to skip (and a feed
+    // whose first poll stored but was not recorded only costs a full prepare).
+    let (fetched, unchanged) = if feed.last_success.is_some() {
+        let (store, feed_id) = (ctx.store.clone(), feed.id);
+        with_parsed(fetched, move |parsed| {
+            let store = store.lock().unwrap_or_else(|p| p.into_inner());
+            store
+                .unchanged_items(feed_id, &item_texts(parsed))
+                .unwrap_or_else(|e| {
+                    warn!(error = %e, "unable to read the stored items; preparing them all");
+                    HashSet::new()
+                })
+        })
+        .await
+    } else {
+        (fetched, None)
+    };
+    let unchanged = unchanged.unwrap_or_default();
+    let _slot = ctx.cpu.acquire().await;
+    let (engine, feed) = (engine.clone(), feed.clone());
+    with_parsed(fetched, move |parsed| {
+        prepare(&engine, &feed, parsed, &unchanged, now)
+    })
+    .await
+}
+
+/// Runs `f` over the parsed feed on a blocking thread; `None` when there is
+/// no parsed feed.
+async fn with_parsed<T: Send + 'static>(
+    fetched: Fetch,
+    f: impl FnOnce(&ParsedFeed) -> T + Send + 'static,
+) -> (Fetch, Option<T>) {
+    tokio::task::spawn_blocking(move || {
+        let out = match &fetched {
+            Fetch::Parsed(_, parsed) => Some(f(parsed)),
+            _ => None,
+        };
+        (fetched, out)
+    })
+    .await
+    .unwrap_or_else(|e| (Fetch::Unparsable(format!("poll task failed: {e}")), None))
+}
+
+/// Each item's identity and text, as [`Store::unchanged_items`] takes them.
+fn item_texts(parsed: &ParsedFeed) -> Vec<(&str, ArticleText<'_>)> {
+    parsed
+        .items
+        .iter()
+        .map(|i| {
+            let text = ArticleText {
+                title: &i.title,
+                summary: &i.summary,
+                body: &i.body,
+            };
+            (i.identity.as_str(), text)
+        })
+        .collect()
 }
 
 /// Bytes to items: a feed document, or a news list page with CSS selectors.
@@ -230,23 +345,69 @@ fn apply_page(item: &mut Item, page: &Fetched) {
     }
 }
 
-/// The articles of a parsed feed, or why the pure stages could not make them.
-type Prepared = Result<Vec<Article>, String>;
+/// A parsed feed's articles after the pure stages, ready to store.
+struct Ready {
+    articles: Vec<Article>,
+    /// The watchlist matches of each article, by position; `None` for an
+    /// item that was stored before with the same text, which went through
+    /// no stage (no language, tags or matches: the store writes nothing for it).
+    matches: Vec<Option<Vec<Match>>>,
+}
 
-/// The pure stages for every item (URL normalisation, language, tags). Runs on
-/// a blocking thread before the store is locked, so that several feeds' items
-/// are processed at once while one feed stores; a panic in a stage becomes
-/// this feed's error.
-fn prepare(engine: &Engine, feed: &FeedRow, parsed: &ParsedFeed, now: DateTime<Utc>) -> Prepared {
+impl Ready {
+    /// Items that went through the stages.
+    fn prepared(&self) -> usize {
+        self.matches.iter().filter(|m| m.is_some()).count()
+    }
+}
+
+/// The articles of a parsed feed, or why the pure stages could not make them.
+type Prepared = Result<Ready, String>;
+
+/// The pure stages for every item (URL normalisation, language, tags,
+/// watchlist matches) but those in `unchanged`, which keep only what the
+/// store compares (identity, URL, text). Runs on a blocking thread before
+/// the store is locked, so that several feeds' items are processed at once
+/// while one feed stores; a panic in a stage becomes this feed's error.
+fn prepare(
+    engine: &Engine,
+    feed: &FeedRow,
+    parsed: &ParsedFeed,
+    unchanged: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Prepared {
     let name = feed_name(feed, parsed);
+    let skip = skippable(parsed, unchanged);
     std::panic::catch_unwind(AssertUnwindSafe(|| {
-        parsed
-            .items
-            .iter()
-            .map(|item| to_article(engine, feed.id, &name, item, now))
-            .collect()
+        let mut ready = Ready {
+            articles: Vec::with_capacity(parsed.items.len()),
+            matches: Vec::with_capacity(parsed.items.len()),
+        };
+        for item in &parsed.items {
+            let mut article = unprepared_article(feed.id, &name, item, now);
+            let matches =
+                (!skip.contains(item.identity.as_str())).then(|| analyse(engine, &mut article));
+            ready.articles.push(article);
+            ready.matches.push(matches);
+        }
+        ready
     }))
     .map_err(|panic| internal_error(&*panic))
+}
+
+/// The unchanged items that may skip the stages: those whose identity occurs
+/// once in the poll (with two items of one identity, the first may change the
+/// stored text the second was compared with).
+fn skippable<'a>(parsed: &'a ParsedFeed, unchanged: &HashSet<String>) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    let mut twice = HashSet::new();
+    for item in &parsed.items {
+        if !seen.insert(item.identity.as_str()) {
+            twice.insert(item.identity.as_str());
+        }
+    }
+    seen.retain(|id| unchanged.contains(*id) && !twice.contains(id));
+    seen
 }
 
 /// Everything after the network and the pure stages: store, record. Runs on a
@@ -264,8 +425,8 @@ fn settle(
     let (record, summary) = match fetched {
         Fetch::NotModified(max_age) => (not_modified(&plan, max_age, now), PollSummary::default()),
         Fetch::Parsed(body, parsed) => match prepared
-            .unwrap_or_else(|| prepare(engine, feed, &parsed, now))
-            .and_then(|articles| guarded_ingest(store, engine, feed, &articles, now))
+            .unwrap_or_else(|| prepare(engine, feed, &parsed, &HashSet::new(), now))
+            .and_then(|ready| guarded_ingest(store, engine, feed, ready, now))
         {
             Ok(summary) => (success(feed, &plan, &body, &parsed, &summary, now), summary),
             Err(error) => failure(feed, &plan, None, None, error, now),
@@ -346,13 +507,11 @@ fn guarded_ingest(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
-    articles: &[Article],
+    ready: Ready,
     now: DateTime<Utc>,
 ) -> Result<PollSummary, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| {
-        ingest(store, engine, feed, articles, now)
-    }))
-    .unwrap_or_else(|panic| Err(internal_error(&*panic)))
+    std::panic::catch_unwind(AssertUnwindSafe(|| ingest(store, engine, feed, ready, now)))
+        .unwrap_or_else(|panic| Err(internal_error(&*panic)))
 }
 
 /// The feed's error text for a caught panic.
@@ -378,33 +537,69 @@ fn test_panic(feed: &str) {
 #[cfg(not(debug_assertions))]
 fn test_panic(_feed: &str) {}
 
-/// Stores the articles of one poll in one transaction.
+/// Stores the articles of one poll in one transaction. The store asks for
+/// the matches of the new and changed articles only, and gets those computed
+/// off the lock.
 fn ingest(
     store: &mut Store,
     engine: &Engine,
     feed: &FeedRow,
-    articles: &[Article],
+    mut ready: Ready,
     now: DateTime<Utc>,
 ) -> Result<PollSummary, String> {
+    recheck_skipped(store, engine, feed.id, &mut ready);
+    let prepared = ready.prepared();
+    let Ready {
+        articles,
+        mut matches,
+    } = ready;
     let mut matcher = |a: &Article| {
         test_panic(&feed.name);
-        engine.watchlists.match_article(
-            a.text(),
-            Context {
-                feed: &a.feed,
-                tags: &a.tags,
-            },
-        )
+        articles
+            .iter()
+            .position(|x| std::ptr::eq(x, a))
+            .and_then(|n| matches[n].take())
+            .unwrap_or_else(|| match_article(engine, a))
     };
     let report = store
-        .ingest(articles, &mut matcher, now)
+        .ingest(&articles, &mut matcher, now)
         .map_err(|e| e.to_string())?;
     Ok(PollSummary {
         new: report.new.len(),
         updated: report.updated.len(),
         alerts: report.alerts,
+        prepared,
         error: None,
     })
+}
+
+/// Puts the items skipped as unchanged through the stages after all when
+/// they no longer are stored with that text (retention deleted them, or
+/// another poll changed them, after they were compared): the store must
+/// never see an article without its language and tags. Runs with the store
+/// locked, so nothing changes between this check and the ingest.
+fn recheck_skipped(store: &Store, engine: &Engine, feed_id: i64, ready: &mut Ready) {
+    let skipped: Vec<usize> = (0..ready.matches.len())
+        .filter(|&n| ready.matches[n].is_none())
+        .collect();
+    if skipped.is_empty() {
+        return;
+    }
+    let items: Vec<(&str, ArticleText<'_>)> = skipped
+        .iter()
+        .map(|&n| {
+            (
+                ready.articles[n].identity.as_str(),
+                ready.articles[n].text(),
+            )
+        })
+        .collect();
+    let still = store.unchanged_items(feed_id, &items).unwrap_or_default();
+    for n in skipped {
+        if !still.contains(&ready.articles[n].identity) {
+            ready.matches[n] = Some(analyse(engine, &mut ready.articles[n]));
+        }
+    }
 }
 
 /// The feed's display name: as stored (configured name or earlier title), else the
@@ -428,6 +623,14 @@ pub fn to_article(
     item: &Item,
     now: DateTime<Utc>,
 ) -> Article {
+    let mut article = unprepared_article(feed_id, feed, item, now);
+    analyse(engine, &mut article);
+    article
+}
+
+/// An item as an article before language detection and tagging: what the
+/// store compares to find it unchanged.
+fn unprepared_article(feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>) -> Article {
     let url = item
         .url
         .as_deref()
@@ -438,7 +641,7 @@ pub fn to_article(
         .or(item.updated)
         .map(|p| crate::parser::clamp_published(p, now))
         .unwrap_or(now);
-    let mut article = Article {
+    Article {
         feed_id,
         feed: feed.to_string(),
         identity: item.identity.clone(),
@@ -450,13 +653,24 @@ pub fn to_article(
         published,
         fetched: now,
         tags: Default::default(),
-    };
-    article.lang = crate::lang::detect(&format!(
-        "{}\n{}\n{}",
-        article.title, article.summary, article.body
-    ));
+    }
+}
+
+/// Language, tags, then the watchlist matches, which read the tags.
+fn analyse(engine: &Engine, article: &mut Article) -> Vec<Match> {
+    article.lang = crate::lang::detect_article(article.text());
     article.tags = engine.tagger.tag(article.text());
-    article
+    match_article(engine, article)
+}
+
+fn match_article(engine: &Engine, a: &Article) -> Vec<Match> {
+    engine.watchlists.match_article(
+        a.text(),
+        Context {
+            feed: &a.feed,
+            tags: &a.tags,
+        },
+    )
 }
 
 fn plan(engine: &Engine, cfg: &FeedConfig) -> Plan {
@@ -577,4 +791,182 @@ fn failure(
             ..Default::default()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use axum::extract::State;
+    use axum::http::header;
+    use axum::response::IntoResponse;
+
+    const WATCHLISTS: &str = r#"
+[[watchlist]]
+name = "xinjiang"
+any = ["Urumqi", "Kashgar"]
+webhooks = ["ops", "chat"]
+
+[[watchlist]]
+name = "railway"
+any = ["Khorgos"]
+webhooks = ["ops"]
+
+[[webhook]]
+name = "ops"
+url = "https://hooks.example.org/ops"
+
+[[webhook]]
+name = "chat"
+url = "https://hooks.example.org/chat"
+"#;
+
+    const KHORGOS: &str = "Kazakhstan opened a second railway crossing at Khorgos, doubling the capacity of the route to the east.";
+    const URUMQI: &str = "A new flight connects Almaty with Urumqi three times a week from the spring, the airline said on Monday.";
+    const NOTHING: &str = "The central bank kept its base rate unchanged and said that inflation slowed for the third month in a row.";
+    const KHORGOS_KASHGAR: &str = "Kazakhstan opened a second railway crossing at Khorgos; trains go on to Kashgar, doubling the capacity of the route.";
+
+    /// Makes an item's text a full article rather than a teaser, so that the
+    /// poller fetches no page for it.
+    const FILLER: &str = "The report was published on the ministry's website together with \
+        the figures for the previous year. Officials said that the work would continue through \
+        the winter and that more details would follow after the meeting of the government \
+        commission. Analysts expect the numbers to be revised in the coming weeks, as more \
+        regional offices send their data. The next review is planned for the end of the quarter, \
+        when the budget for the following year is discussed by the parliament and the cabinet.";
+
+    /// An RSS document of items (guid, text), served without ETag or Last-Modified.
+    fn rss(items: &[(&str, &str)]) -> String {
+        let items: String = items
+            .iter()
+            .map(|(guid, text)| {
+                format!(
+                    "<item><guid>{guid}</guid><link>https://news.example.org/{guid}</link>\
+                     <title>News {guid}</title><description>{text} {FILLER}</description>\
+                     <pubDate>Sun, 29 Nov 2026 06:00:00 GMT</pubDate></item>"
+                )
+            })
+            .collect();
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Test</title>\
+             <link>https://news.example.org/</link>{items}</channel></rss>"
+        )
+    }
+
+    async fn serve_feed(body: Arc<Mutex<String>>) -> String {
+        async fn feed(State(body): State<Arc<Mutex<String>>>) -> axum::response::Response {
+            let body = body.lock().unwrap().clone();
+            ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+        }
+        let app = axum::Router::new()
+            .route("/feed.xml", axum::routing::get(feed))
+            .with_state(body);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/feed.xml")
+    }
+
+    fn engine(dir: &std::path::Path, url: &str) -> Arc<Engine> {
+        let toml = format!(
+            "[storage]\npath = \"{}\"\n\n[fetch]\nallow_private = true\n\n[[feed]]\nurl = \"{url}\"\n{WATCHLISTS}",
+            dir.join("test.db").display()
+        );
+        let config = Config::from_toml(&toml, &dir.join("test.toml")).expect("valid configuration");
+        Arc::new(Engine::build(config).expect("engine"))
+    }
+
+    fn context(engine: &Engine) -> PollContext {
+        let store = Store::open(&engine.config.storage.path).unwrap();
+        PollContext::new(
+            Arc::new(Mutex::new(store)),
+            Fetcher::new(&engine.config.fetch).unwrap(),
+            Arc::new(Notify::new()),
+            CancellationToken::new(),
+        )
+    }
+
+    /// The feed's row as the scheduler reads it before each poll.
+    fn row(ctx: &PollContext, engine: &Engine) -> (FeedRow, FeedConfig) {
+        let mut store = ctx.store.lock().unwrap();
+        let rows = store.sync_feeds(&engine.config.feeds, Utc::now()).unwrap();
+        (rows[0].clone(), engine.config.feeds[0].clone())
+    }
+
+    async fn poll(ctx: &PollContext, engine: &Arc<Engine>) -> PollSummary {
+        let (feed, cfg) = row(ctx, engine);
+        let summary = poll_feed(ctx, engine.clone(), feed, cfg).await;
+        assert_eq!(summary.error, None);
+        summary
+    }
+
+    #[tokio::test]
+    async fn issue10_a_repoll_of_an_unchanged_feed_prepares_nothing_and_an_edit_alerts_only_new_watchlists()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let body = Arc::new(Mutex::new(rss(&[
+            ("a", KHORGOS),
+            ("b", URUMQI),
+            ("c", NOTHING),
+        ])));
+        let url = serve_feed(body.clone()).await;
+        let engine = engine(dir.path(), &url);
+        let ctx = context(&engine);
+
+        let first = poll(&ctx, &engine).await;
+        assert_eq!((first.new, first.prepared), (3, 3));
+        assert_eq!(first.alerts, 3, "railway to ops, xinjiang to ops and chat");
+
+        // The server has no ETag: the same 200 again.
+        let again = poll(&ctx, &engine).await;
+        assert_eq!(
+            (again.new, again.updated, again.prepared, again.alerts),
+            (0, 0, 0, 0)
+        );
+
+        // An edit of one item: only it is prepared, and only the watchlist
+        // it newly matches alerts.
+        *body.lock().unwrap() = rss(&[("a", KHORGOS_KASHGAR), ("b", URUMQI), ("c", NOTHING)]);
+        let edited = poll(&ctx, &engine).await;
+        assert_eq!((edited.new, edited.updated, edited.prepared), (0, 1, 1));
+        assert_eq!(
+            edited.alerts, 2,
+            "xinjiang to ops and chat; railway matched before"
+        );
+
+        let store = ctx.store.lock().unwrap();
+        let listed = store.list_articles(&Default::default()).unwrap();
+        assert_eq!(listed.len(), 3);
+        assert!(listed.iter().all(|a| a.lang.as_deref() == Some("en")));
+    }
+
+    #[tokio::test]
+    async fn issue10_an_item_skipped_as_unchanged_but_changed_before_the_ingest_is_prepared_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = Arc::new(Mutex::new(rss(&[("a", NOTHING)])));
+        let url = serve_feed(body.clone()).await;
+        let engine = engine(dir.path(), &url);
+        let ctx = context(&engine);
+        poll(&ctx, &engine).await;
+
+        // The poller compared the item while it was stored with this text...
+        let (feed, _) = row(&ctx, &engine);
+        let parsed_v2 = crate::parser::parse(
+            rss(&[("a", URUMQI)]).as_bytes(),
+            Some("application/rss+xml"),
+            &url,
+        )
+        .unwrap();
+        let unchanged: HashSet<String> = [parsed_v2.items[0].identity.clone()].into();
+        let ready = prepare(&engine, &feed, &parsed_v2, &unchanged, Utc::now()).unwrap();
+        assert_eq!(ready.prepared(), 0, "skipped as unchanged");
+        // ...but the store holds another text by the time it ingests.
+        let mut store = ctx.store.lock().unwrap();
+        let summary = guarded_ingest(&mut store, &engine, &feed, ready, Utc::now()).unwrap();
+        assert_eq!((summary.updated, summary.prepared), (1, 1));
+        assert_eq!(summary.alerts, 2, "the new text matches xinjiang");
+        let listed = store.list_articles(&Default::default()).unwrap();
+        assert_eq!(listed[0].lang.as_deref(), Some("en"));
+        assert_eq!(listed[0].watchlists, vec!["xinjiang".to_string()]);
+    }
 }

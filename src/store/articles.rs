@@ -145,8 +145,13 @@ const HASH_BYTES: usize = 16;
 
 /// Hash of the text an edit can change; tags are derived from it.
 fn content_hash(a: &Article) -> Vec<u8> {
+    text_hash(a.text())
+}
+
+/// [`content_hash`] of an article's text.
+fn text_hash(t: ArticleText<'_>) -> Vec<u8> {
     let mut h = Sha256::new();
-    for part in [&a.title, &a.summary, &a.body] {
+    for part in [t.title, t.summary, t.body] {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
@@ -1030,6 +1035,33 @@ impl Store {
             }
         }
         Ok(known)
+    }
+
+    /// Which of a feed's items (identity and text) are stored from this feed
+    /// with exactly this text: [`Store::ingest`] finds them unchanged and
+    /// writes nothing, so the poller skips their language detection, tagging
+    /// and matching. Read-only.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn unchanged_items(
+        &self,
+        feed_id: FeedId,
+        items: &[(&str, ArticleText<'_>)],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT content_hash FROM article_sources WHERE feed_id = ?1 AND identity = ?2",
+        )?;
+        let mut unchanged = HashSet::new();
+        for (identity, text) in items {
+            let stored: Option<Vec<u8>> = stmt
+                .query_row(params![feed_id, identity], |r| r.get(0))
+                .optional()?;
+            if stored.is_some_and(|h| h == text_hash(*text)) {
+                unchanged.insert((*identity).to_string());
+            }
+        }
+        Ok(unchanged)
     }
 }
 
