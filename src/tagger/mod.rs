@@ -94,9 +94,7 @@ impl Tagger {
                 skipped.push(format!("topics.{}: {term:?}: {e}", topics.names[kw.topic]));
             }
         }
-        let terms = builder
-            .build()
-            .expect("tens of thousands of terms fit one automaton");
+        let terms = builder.build_compact();
         Tagger {
             gazetteer,
             topics,
