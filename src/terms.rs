@@ -61,16 +61,25 @@ pub enum TermError {
 /// 10,000 terms); past this size the NFA's twentyfold smaller table is worth more.
 const MAX_DFA_PATTERNS: usize = 30_000;
 
-/// One use of a pattern.
+/// One use of a pattern, in 8 bytes: a large set has one per name form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     payload: u32,
-    kind: TermKind,
+    /// [`WORD`], [`PREFIX`], or the index of a [`TermKind::Endings`] list in
+    /// `TermSet::endings`.
+    kind: u16,
     /// The term starts with a (non-CJK) word character, so its start must be a word start.
     check_start: bool,
     /// The term ends with a (non-CJK) word character, so its end must be a word end.
     check_end: bool,
 }
+
+const _: () = assert!(size_of::<Entry>() == 8);
+
+/// `Entry::kind` of a [`TermKind::Word`].
+const WORD: u16 = u16::MAX;
+/// `Entry::kind` of a [`TermKind::Prefix`].
+const PREFIX: u16 = u16::MAX - 1;
 
 /// Collects terms, then builds a [`TermSet`].
 ///
@@ -83,6 +92,8 @@ pub struct TermSetBuilder {
     arena: String,
     /// Each added use: its term's range in `arena`, and the entry.
     uses: Vec<(u32, u32, Entry)>,
+    /// The distinct lists of endings of [`TermKind::Endings`] terms.
+    endings: Vec<&'static [&'static str]>,
 }
 
 impl TermSetBuilder {
@@ -110,6 +121,11 @@ impl TermSetBuilder {
                 term: term.to_owned(),
             });
         };
+        let kind = match kind {
+            TermKind::Word => WORD,
+            TermKind::Prefix => PREFIX,
+            TermKind::Endings(list) => self.endings_index(list),
+        };
         let entry = Entry {
             payload,
             kind,
@@ -122,13 +138,30 @@ impl TermSetBuilder {
         Ok(())
     }
 
+    /// The index of `list` in the endings table, added if new. Ending lists are
+    /// static tables of the code, so there are a handful.
+    fn endings_index(&mut self, list: &'static [&'static str]) -> u16 {
+        let i = match self.endings.iter().position(|l| *l == list) {
+            Some(i) => i,
+            None => {
+                self.endings.push(list);
+                self.endings.len() - 1
+            }
+        };
+        u16::try_from(i)
+            .ok()
+            .filter(|&i| i < PREFIX)
+            .expect("ending lists are a few static tables")
+    }
+
     /// Compiles all terms into one Aho-Corasick automaton (a DFA up to
     /// [`MAX_DFA_PATTERNS`] patterns): the fastest search, for sets that are
     /// rebuilt with the configuration and searched in every article (watchlists).
     ///
     /// # Errors
     /// The automaton would exceed aho-corasick's size limits (millions of terms).
-    pub fn build(self) -> Result<TermSet, TermError> {
+    pub fn build(mut self) -> Result<TermSet, TermError> {
+        let endings = std::mem::take(&mut self.endings);
         let (patterns, ranges, entries) = self.merge();
         let kind = if patterns.len() <= MAX_DFA_PATTERNS {
             AhoCorasickKind::DFA
@@ -143,6 +176,7 @@ impl TermSetBuilder {
             index: Index::Automaton(ac),
             ranges,
             entries,
+            endings,
         })
     }
 
@@ -150,38 +184,42 @@ impl TermSetBuilder {
     /// start (see [`WordTrie`]): the same hits as [`TermSetBuilder::build`] in a
     /// tenth of its memory and with no large temporary structure while building,
     /// for large fixed sets such as the gazetteer's tens of thousands of names.
-    pub fn build_compact(self) -> TermSet {
+    pub fn build_compact(mut self) -> TermSet {
+        let endings = std::mem::take(&mut self.endings);
         let (patterns, ranges, entries) = self.merge();
         TermSet {
             index: Index::Trie(WordTrie::new(&patterns.iter().collect::<Vec<_>>())),
             ranges,
             entries,
+            endings,
         }
     }
 
-    /// The distinct folded patterns in byte order, each with its range in the
-    /// returned entries; an entry added twice for a pattern is kept once.
-    fn merge(self) -> (Patterns, Vec<(u32, u32)>, Vec<Entry>) {
-        let TermSetBuilder { arena, mut uses } = self;
+    /// The distinct folded patterns in byte order, the start of each one's
+    /// entries (and the end of the last), and the entries; an entry added twice
+    /// for a pattern is kept once.
+    fn merge(self) -> (Patterns, Vec<u32>, Vec<Entry>) {
+        let TermSetBuilder {
+            arena, mut uses, ..
+        } = self;
         let text = |u: &(u32, u32, Entry)| &arena[u.0 as usize..(u.0 + u.1) as usize];
         // Stable: a pattern's entries keep the order they were added in.
         uses.sort_by(|a, b| text(a).cmp(text(b)));
         let mut patterns = Patterns::default();
-        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        let mut ranges: Vec<u32> = Vec::new();
         let mut entries: Vec<Entry> = Vec::with_capacity(uses.len());
         for u in &uses {
             if patterns.len() == 0 || patterns.get(patterns.len() - 1) != text(u) {
                 patterns.push(text(u));
-                let at = entries.len() as u32;
-                ranges.push((at, at));
+                ranges.push(entries.len() as u32);
             }
-            let last = ranges.len() - 1;
-            let lo = ranges[last].0 as usize;
+            let lo = ranges[ranges.len() - 1] as usize;
             if !entries[lo..].contains(&u.2) {
                 entries.push(u.2);
-                ranges[last].1 = entries.len() as u32;
             }
         }
+        drop(uses);
+        ranges.push(entries.len() as u32);
         patterns.shrink_to_fit();
         entries.shrink_to_fit();
         ranges.shrink_to_fit();
@@ -226,9 +264,10 @@ impl Patterns {
 #[derive(Debug, Clone)]
 pub struct TermSet {
     index: Index,
-    /// For each pattern, its range in `entries`.
-    ranges: Vec<(u32, u32)>,
+    /// Where each pattern's entries start; the last element is the end of the last.
+    ranges: Vec<u32>,
     entries: Vec<Entry>,
+    endings: Vec<&'static [&'static str]>,
 }
 
 /// How pattern occurrences are found; both give the same occurrences.
@@ -284,13 +323,13 @@ impl TermSet {
         end: usize,
         f: &mut impl FnMut(Hit),
     ) {
-        let (lo, hi) = self.ranges[pattern];
+        let (lo, hi) = (self.ranges[pattern], self.ranges[pattern + 1]);
         let start_ok = text::boundary_before(text, start);
         for entry in &self.entries[lo as usize..hi as usize] {
             if entry.check_start && !start_ok {
                 continue;
             }
-            if let Some(end) = match_end(text, end, entry) {
+            if let Some(end) = self.match_end(text, end, entry) {
                 f(Hit {
                     payload: entry.payload,
                     start,
@@ -302,7 +341,7 @@ impl TermSet {
 
     /// Number of distinct folded patterns in the automaton.
     pub fn patterns_len(&self) -> usize {
-        self.ranges.len()
+        self.ranges.len() - 1
     }
 
     /// Heap memory used by the automaton and its entries, in bytes.
@@ -311,31 +350,29 @@ impl TermSet {
             Index::Automaton(ac) => ac.memory_usage(),
             Index::Trie(trie) => trie.memory_usage(),
         };
-        index
-            + self.entries.len() * size_of::<Entry>()
-            + self.ranges.len() * size_of::<(u32, u32)>()
+        index + self.entries.len() * size_of::<Entry>() + self.ranges.len() * size_of::<u32>()
     }
-}
 
-/// Where the hit of `entry` whose pattern ends at `end` really ends, if it is a match.
-fn match_end(text: &str, end: usize, entry: &Entry) -> Option<usize> {
-    if !entry.check_end {
-        return Some(end);
-    }
-    match entry.kind {
-        TermKind::Word => text::boundary_after(text, end).then_some(end),
-        TermKind::Prefix => Some(word_end(text, end)),
-        TermKind::Endings(endings) => {
-            if text::boundary_after(text, end) {
-                return Some(end);
+    /// Where the hit of `entry` whose pattern ends at `end` really ends, if it is a match.
+    fn match_end(&self, text: &str, end: usize, entry: &Entry) -> Option<usize> {
+        if !entry.check_end {
+            return Some(end);
+        }
+        match entry.kind {
+            WORD => text::boundary_after(text, end).then_some(end),
+            PREFIX => Some(word_end(text, end)),
+            list => {
+                if text::boundary_after(text, end) {
+                    return Some(end);
+                }
+                let rest = &text[end..];
+                self.endings[usize::from(list)]
+                    .iter()
+                    .filter(|e| !e.is_empty() && rest.starts_with(**e))
+                    .map(|e| end + e.len())
+                    .filter(|&e| text::boundary_after(text, e))
+                    .max()
             }
-            let rest = &text[end..];
-            endings
-                .iter()
-                .filter(|e| !e.is_empty() && rest.starts_with(**e))
-                .map(|e| end + e.len())
-                .filter(|&e| text::boundary_after(text, e))
-                .max()
         }
     }
 }
@@ -448,6 +485,33 @@ mod tests {
             got,
             ["казахстан", "казахстана", "казахстаном", "казахстанах"]
         );
+    }
+
+    #[test]
+    fn each_entry_keeps_its_own_endings_list() {
+        const KK: &[&str] = &["ның", "да"];
+        let mut b = TermSetBuilder::new();
+        b.add("Казахстан", TermKind::Endings(RU), 1).unwrap();
+        b.add("Казахстан", TermKind::Endings(KK), 2).unwrap();
+        b.add("Казахстан", TermKind::Endings(RU), 1).unwrap();
+        b.add("Астана", TermKind::Endings(KK), 3).unwrap();
+        for s in [b.build_compact(), {
+            let mut b = TermSetBuilder::new();
+            b.add("Казахстан", TermKind::Endings(RU), 1).unwrap();
+            b.add("Казахстан", TermKind::Endings(KK), 2).unwrap();
+            b.add("Астана", TermKind::Endings(KK), 3).unwrap();
+            b.build().unwrap()
+        }] {
+            let got = hits(&s, "Казахстана Казахстанның Астанада Астанаа");
+            assert_eq!(
+                got,
+                [
+                    (1, "казахстана".into()),
+                    (2, "казахстанның".into()),
+                    (3, "астанада".into())
+                ]
+            );
+        }
     }
 
     #[test]
@@ -605,6 +669,52 @@ mod tests {
                 let text = format!("{pre}新疆{post}");
                 prop_assert!(hit_ranges("新疆", &text).contains(&(pre.len()..pre.len() + "新疆".len())));
             }
+
+            #[test]
+            fn compact_set_finds_what_the_automaton_finds(
+                picks in proptest::collection::vec((0..POOL.len(), 0..3usize), 1..12),
+                words in proptest::collection::vec(0..POOL.len(), 0..16),
+                noise in proptest::collection::vec("[a-zа-я新疆 .,'\\-]{0,3}", 16),
+            ) {
+                let kinds = [TermKind::Word, TermKind::Prefix, TermKind::Endings(RU)];
+                let terms: Vec<(&str, TermKind)> =
+                    picks.iter().map(|&(t, k)| (POOL[t], kinds[k])).collect();
+                let text: String = words
+                    .iter()
+                    .zip(&noise)
+                    .map(|(&w, n)| format!("{}{n}", POOL[w]))
+                    .collect();
+                let automaton = set(&terms);
+                let mut b = TermSetBuilder::new();
+                for (i, (t, k)) in terms.iter().enumerate() {
+                    b.add(t, *k, i as u32).unwrap();
+                }
+                let compact = b.build_compact();
+                let folded = fold(&text);
+                prop_assert_eq!(compact.find(&folded), automaton.find(&folded), "{:?}", text);
+            }
         }
+
+        /// Terms sharing prefixes, in several scripts, some starting or ending
+        /// with a boundary character.
+        const POOL: &[&str] = &[
+            "kaz",
+            "kazakh",
+            "kazakhstan",
+            "stan",
+            "an",
+            "ош",
+            "ошол",
+            "казахстан",
+            "казах",
+            "新疆",
+            "疆",
+            "gov.kz",
+            ".kz",
+            "o'zbekiston",
+            "a",
+            "a-b",
+            "ab c",
+        ];
     }
 }
