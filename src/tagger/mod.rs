@@ -116,10 +116,10 @@ impl Tagger {
         let mut regions = BTreeSet::new();
         for m in kept {
             let e = &self.gazetteer.entities[m.entity];
-            countries.extend(e.countries.iter().cloned());
+            countries.extend(e.countries().map(str::to_owned));
             if e.kind == EntityKind::Place && e.emit {
-                regions.insert(e.key.clone());
-                regions.extend(e.implied.iter().cloned());
+                regions.insert(e.key.to_owned());
+                regions.extend(e.implied().map(str::to_owned));
             }
         }
         let topic_ids = topics::score(&self.topics, &scan.keywords, scan.body_len);
@@ -192,7 +192,7 @@ fn collect_terms(gazetteer: &Gazetteer, topics: &Topics) -> Terms {
     let mut builder = TermSetBuilder::new();
     let mut infos = Vec::new();
     for (i, alias) in gazetteer.aliases.iter().enumerate() {
-        add_alias(&mut builder, &mut infos, i as u32, &alias.text, alias.lang)
+        add_alias(&mut builder, &mut infos, i as u32, alias.text, alias.lang)
             .expect("gazetteer aliases fold to matchable terms");
     }
     let mut tails = Vec::new();
