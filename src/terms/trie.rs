@@ -36,6 +36,9 @@ struct Node {
 #[derive(Debug, Clone)]
 pub struct WordTrie {
     labels: Box<[u8]>,
+    /// The first byte of each node's label, so that finding a child reads one
+    /// contiguous run of bytes.
+    firsts: Box<[u8]>,
     /// `nodes[0]` is the root (an empty label).
     nodes: Box<[Node]>,
     /// The root's child for each first byte, or `NONE`.
@@ -116,13 +119,18 @@ impl WordTrie {
             parent.first = first as u32;
             parent.children = children;
         }
+        let firsts: Box<[u8]> = nodes
+            .iter()
+            .map(|n| labels.get(n.label as usize).copied().unwrap_or(0))
+            .collect();
         let mut root = Box::new([NONE; 256]);
         let r = nodes[0];
         for c in r.first..r.first + u32::from(r.children) {
-            root[usize::from(labels[nodes[c as usize].label as usize])] = c;
+            root[usize::from(firsts[c as usize])] = c;
         }
         WordTrie {
             labels: labels.into_boxed_slice(),
+            firsts,
             nodes: nodes.into_boxed_slice(),
             root,
         }
@@ -134,7 +142,13 @@ impl WordTrie {
     pub fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
         let mut after_boundary = true;
         for (i, c) in text.char_indices() {
-            let boundary = is_boundary_char(Some(c));
+            let boundary = match c {
+                // The common cases first, without a call: `is_boundary_char` for
+                // ASCII and the Russian alphabet.
+                _ if c.is_ascii() => !c.is_ascii_alphanumeric(),
+                '\u{0410}'..='\u{044F}' => false,
+                _ => is_boundary_char(Some(c)),
+            };
             if after_boundary || boundary {
                 self.walk(text.as_bytes(), i, &mut f);
             }
@@ -149,7 +163,9 @@ impl WordTrie {
         while node != NONE {
             let n = self.nodes[node as usize];
             let label = &self.labels[n.label as usize..][..usize::from(n.len)];
-            if !text[at..].starts_with(label) {
+            // Labels are a few bytes: a loop beats a call to memcmp.
+            let rest = &text[at..];
+            if rest.len() < label.len() || label.iter().zip(rest).any(|(a, b)| a != b) {
                 return;
             }
             at += label.len();
@@ -159,8 +175,8 @@ impl WordTrie {
             let Some(&next) = text.get(at) else {
                 return;
             };
-            let children = &self.nodes[n.first as usize..][..usize::from(n.children)];
-            node = match children.binary_search_by_key(&next, |c| self.labels[c.label as usize]) {
+            let firsts = &self.firsts[n.first as usize..][..usize::from(n.children)];
+            node = match firsts.binary_search(&next) {
                 Ok(k) => n.first + k as u32,
                 Err(_) => NONE,
             };
@@ -169,7 +185,10 @@ impl WordTrie {
 
     /// Heap memory used, in bytes.
     pub fn memory_usage(&self) -> usize {
-        self.labels.len() + self.nodes.len() * size_of::<Node>() + size_of::<[u32; 256]>()
+        self.labels.len()
+            + self.firsts.len()
+            + self.nodes.len() * size_of::<Node>()
+            + size_of::<[u32; 256]>()
     }
 }
 
