@@ -60,7 +60,7 @@ impl WordTrie {
     ///
     /// # Panics
     /// Patterns not sorted or empty, or more than `u32::MAX` bytes of labels.
-    pub fn new<'a>(patterns: &[&'a str]) -> WordTrie {
+    pub fn new(patterns: &[&str]) -> WordTrie {
         assert!(
             patterns.windows(2).all(|w| w[0] < w[1]) && patterns.iter().all(|p| !p.is_empty()),
             "trie patterns are sorted, distinct and non-empty"
