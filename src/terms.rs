@@ -1,4 +1,4 @@
-//! One Aho-Corasick automaton over folded text for many terms, with whole-word,
+//! One search over folded text for many terms, with whole-word,
 //! prefix and inflection rules checked per hit, not per pattern.
 //!
 //! Terms and text are folded with [`crate::text::fold`]. Every term becomes one
@@ -7,6 +7,12 @@
 //! the automaton once, in overlapping mode so that `railway crossing` and
 //! `crossing` are both reported, and checks word boundaries only where a pattern
 //! was found; the cost of a search is one pass over the text plus the hits.
+//!
+//! A set can instead be built compact ([`TermSetBuilder::build_compact`]): a
+//! prefix tree walked from every position where a term may start (`terms/trie.rs`),
+//! which reports the same hits in a fraction of the memory and builds without
+//! the automaton's large intermediate NFA. The tagger's gazetteer uses it; the
+//! watchlists keep the automaton, whose DFA is faster per byte at their sizes.
 //!
 //! Boundary rule: a term whose first (last) character is a word character must not
 //! be preceded (followed) by a word character. CJK characters never count as the
@@ -155,7 +161,7 @@ impl TermSetBuilder {
     }
 
     /// Compiles all terms into one Aho-Corasick automaton (a DFA up to
-    /// [`MAX_DFA_PATTERNS`] patterns): the fastest search, for sets that are
+    /// `MAX_DFA_PATTERNS` patterns): the fastest search, for sets that are
     /// rebuilt with the configuration and searched in every article (watchlists).
     ///
     /// # Errors
@@ -181,8 +187,8 @@ impl TermSetBuilder {
     }
 
     /// Compiles all terms into a compact prefix tree searched from every word
-    /// start (see [`WordTrie`]): the same hits as [`TermSetBuilder::build`] in a
-    /// tenth of its memory and with no large temporary structure while building,
+    /// start (`terms/trie.rs`): the same hits as [`TermSetBuilder::build`] in a
+    /// third of its memory and with no large temporary structure while building,
     /// for large fixed sets such as the gazetteer's tens of thousands of names.
     pub fn build_compact(mut self) -> TermSet {
         let endings = std::mem::take(&mut self.endings);
