@@ -82,7 +82,7 @@ impl Tagger {
             tails,
             skipped,
         } = collect_terms(&gazetteer, &topics);
-        // The compact prefix tree, not an automaton: the same hits in a tenth of
+        // The compact prefix tree, not an automaton: the same hits in a third of
         // the memory, built without a large temporary (docs/tagging.md).
         let terms = builder.build_compact();
         infos.shrink_to_fit();
