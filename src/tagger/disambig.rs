@@ -114,7 +114,7 @@ pub fn check(
     }
     Ok(Mention {
         alias: alias_index,
-        entity: alias.entity,
+        entity: alias.entity as usize,
         field: ctx.field,
         start,
         end,
@@ -251,17 +251,16 @@ pub fn resolve(
         let f = &g.aliases[m.alias].flags;
         f.weak || (f.noun && noun_senses.contains(&m.alias))
     };
-    let rival = |m: &Mention| g.aliases[m.alias].flags.rival.as_deref();
+    let rival = |m: &Mention| g.aliases[m.alias].flags.rival;
     // Evidence from names that need no context.
     let mut strong: BTreeSet<&str> = mentions
         .iter()
         .filter(|m| !weak(m) && rival(m).is_none())
-        .flat_map(|m| g.entities[m.entity].countries.iter().map(String::as_str))
+        .flat_map(|m| g.entities[m.entity].countries())
         .collect();
     let keep_rival = |m: &Mention, strong: &BTreeSet<&str>| {
-        let own = &g.entities[m.entity].countries;
         let rival_seen = rival(m).is_some_and(|cc| strong.contains(cc));
-        !rival_seen || own.iter().any(|c| strong.contains(c.as_str()))
+        !rival_seen || g.entities[m.entity].countries().any(|c| strong.contains(c))
     };
     let rivals_kept: Vec<Mention> = mentions
         .iter()
@@ -269,14 +268,14 @@ pub fn resolve(
         .copied()
         .collect();
     for m in &rivals_kept {
-        strong.extend(g.entities[m.entity].countries.iter().map(String::as_str));
+        strong.extend(g.entities[m.entity].countries());
     }
     let supported = |m: &Mention| {
-        let own = &g.entities[m.entity].countries;
-        if own.is_empty() {
+        let mut own = g.entities[m.entity].countries().peekable();
+        if own.peek().is_none() {
             !strong.is_empty()
         } else {
-            own.iter().any(|c| strong.contains(c.as_str()))
+            own.any(|c| strong.contains(c))
         }
     };
     let candidates: Vec<(Mention, bool)> = mentions

@@ -23,14 +23,15 @@ use gazetteer::{AliasLang, EntityKind, Gazetteer};
 use inflect::EndingClass;
 use topics::{Field, KeywordHit, Topics};
 
-/// What one automaton pattern stands for.
+/// What one automaton pattern stands for. Indices are `u32` because there is one
+/// of these per pattern (tens of thousands) for as long as the tagger lives.
 #[derive(Debug, Clone, Copy)]
 enum Target {
     /// A gazetteer alias (index into `Gazetteer::aliases`).
-    Alias(usize),
+    Alias(u32),
     /// A topic keyword (index into `Topics::keywords`); `tail` indexes
     /// `Tagger::tails` when the keyword has more words after this one.
-    Keyword { keyword: usize, tail: Option<usize> },
+    Keyword { keyword: u32, tail: Option<u32> },
 }
 
 /// Per-pattern data the automaton's payload points to.
@@ -38,7 +39,7 @@ enum Target {
 struct TermInfo {
     target: Target,
     /// Folded length of the pattern; what follows it in the word is the ending.
-    stem_len: usize,
+    stem_len: u32,
     class: EndingClass,
     case: CaseRule,
 }
@@ -56,6 +57,14 @@ pub struct Tagger {
     skipped: Vec<String>,
 }
 
+/// Every gazetteer alias and topic keyword, collected for compiling.
+struct Terms {
+    builder: TermSetBuilder,
+    infos: Vec<TermInfo>,
+    tails: Vec<Vec<(String, TermKind)>>,
+    skipped: Vec<String>,
+}
+
 impl Tagger {
     /// Builds the tagger from the built-in gazetteer and topic lists, plus the
     /// configuration's extra topic keywords. Extra keywords that cannot be matched
@@ -67,36 +76,16 @@ impl Tagger {
     pub fn new(extra_topics: &BTreeMap<String, Vec<String>>) -> Tagger {
         let gazetteer = Gazetteer::builtin();
         let topics = Topics::new(extra_topics).expect("built-in topics.toml is valid");
-        let mut builder = TermSetBuilder::new();
-        let mut infos = Vec::new();
-        for (i, alias) in gazetteer.aliases.iter().enumerate() {
-            add_alias(&mut builder, &mut infos, i, &alias.text, alias.lang)
-                .expect("gazetteer aliases fold to matchable terms");
-        }
-        let mut tails = Vec::new();
-        let mut skipped = Vec::new();
-        for (i, (term, kind, kw)) in topics.keywords.iter().enumerate() {
-            let mut words = topics::phrase_words(term, *kind);
-            let (first, first_kind) = words.remove(0);
-            let tail = (!words.is_empty()).then(|| {
-                tails.push(fold_words(words));
-                tails.len() - 1
-            });
-            let payload = infos.len() as u32;
-            infos.push(TermInfo {
-                target: Target::Keyword { keyword: i, tail },
-                stem_len: 0,
-                class: EndingClass::None,
-                case: CaseRule::Any,
-            });
-            if let Err(e) = builder.add(&first, first_kind, payload) {
-                assert!(kw.configured, "built-in topic keyword {term:?}: {e}");
-                skipped.push(format!("topics.{}: {term:?}: {e}", topics.names[kw.topic]));
-            }
-        }
-        let terms = builder
-            .build()
-            .expect("tens of thousands of terms fit one automaton");
+        let Terms {
+            builder,
+            mut infos,
+            tails,
+            skipped,
+        } = collect_terms(&gazetteer, &topics);
+        // The compact prefix tree, not an automaton: the same hits in a third of
+        // the memory, built without a large temporary (docs/tagging.md).
+        let terms = builder.build_compact();
+        infos.shrink_to_fit();
         Tagger {
             gazetteer,
             topics,
@@ -127,10 +116,10 @@ impl Tagger {
         let mut regions = BTreeSet::new();
         for m in kept {
             let e = &self.gazetteer.entities[m.entity];
-            countries.extend(e.countries.iter().cloned());
+            countries.extend(e.countries().map(str::to_owned));
             if e.kind == EntityKind::Place && e.emit {
-                regions.insert(e.key.clone());
-                regions.extend(e.implied.iter().cloned());
+                regions.insert(e.key.to_owned());
+                regions.extend(e.implied().map(str::to_owned));
             }
         }
         let topic_ids = topics::score(&self.topics, &scan.keywords, scan.body_len);
@@ -153,22 +142,24 @@ impl Tagger {
         let mut keyword_spans = Vec::new();
         for hit in self.terms.find(&folded) {
             let info = self.infos[hit.payload as usize];
-            let rest = &folded.text[(hit.start + info.stem_len).min(hit.end)..hit.end];
+            let rest = &folded.text[(hit.start + info.stem_len as usize).min(hit.end)..hit.end];
             if info.stem_len > 0 && !inflect::accepts(info.class, rest) {
                 continue;
             }
             match info.target {
                 Target::Keyword { keyword, tail } => {
                     let end = match tail {
-                        Some(t) => match match_tail(&folded.text, hit.end, &self.tails[t]) {
+                        Some(t) => match match_tail(&folded.text, hit.end, &self.tails[t as usize])
+                        {
                             Some(end) => end,
                             None => continue,
                         },
                         None => hit.end,
                     };
-                    keyword_spans.push((hit.start, end, keyword));
+                    keyword_spans.push((hit.start, end, keyword as usize));
                 }
                 Target::Alias(a) => {
+                    let a = a as usize;
                     let ctx = disambig::Context {
                         original,
                         folded: &folded,
@@ -192,6 +183,47 @@ impl Tagger {
         }
         scan.keywords
             .extend(outermost(&keyword_spans).map(|keyword| KeywordHit { keyword, field }));
+    }
+}
+
+/// Adds every gazetteer alias (with its Russian case variants) and every topic
+/// keyword's first word to one builder; payloads index the returned `infos`.
+fn collect_terms(gazetteer: &Gazetteer, topics: &Topics) -> Terms {
+    let mut builder = TermSetBuilder::new();
+    let mut infos = Vec::new();
+    for (i, alias) in gazetteer.aliases.iter().enumerate() {
+        add_alias(&mut builder, &mut infos, i as u32, alias.text, alias.lang)
+            .expect("gazetteer aliases fold to matchable terms");
+    }
+    let mut tails = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, (term, kind, kw)) in topics.keywords.iter().enumerate() {
+        let mut words = topics::phrase_words(term, *kind);
+        let (first, first_kind) = words.remove(0);
+        let tail = (!words.is_empty()).then(|| {
+            tails.push(fold_words(words));
+            tails.len() as u32 - 1
+        });
+        let payload = infos.len() as u32;
+        infos.push(TermInfo {
+            target: Target::Keyword {
+                keyword: i as u32,
+                tail,
+            },
+            stem_len: 0,
+            class: EndingClass::None,
+            case: CaseRule::Any,
+        });
+        if let Err(e) = builder.add(&first, first_kind, payload) {
+            assert!(kw.configured, "built-in topic keyword {term:?}: {e}");
+            skipped.push(format!("topics.{}: {term:?}: {e}", topics.names[kw.topic]));
+        }
+    }
+    Terms {
+        builder,
+        infos,
+        tails,
+        skipped,
     }
 }
 
@@ -247,7 +279,7 @@ fn match_tail(text: &str, mut end: usize, tail: &[(String, TermKind)]) -> Option
 fn add_alias(
     builder: &mut TermSetBuilder,
     infos: &mut Vec<TermInfo>,
-    alias: usize,
+    alias: u32,
     text: &str,
     lang: AliasLang,
 ) -> Result<(), TermError> {
@@ -270,7 +302,7 @@ fn add_alias(
         let payload = infos.len() as u32;
         infos.push(TermInfo {
             target: Target::Alias(alias),
-            stem_len: stem.len(),
+            stem_len: stem.len() as u32,
             class,
             case,
         });
