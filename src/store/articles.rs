@@ -34,8 +34,12 @@ pub const REISSUE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(2);
 const MAX_STORY_CANDIDATES: i64 = 20;
 
 /// Pages given back to the file system per `incremental_vacuum` step, so one
-/// step holds the write lock only briefly (4 KiB pages: 8 MiB a step).
-const VACUUM_STEP_PAGES: i64 = 2048;
+/// step holds the write lock only briefly (16 KiB pages: 8 MiB a step).
+const VACUUM_STEP_PAGES: i64 = 512;
+
+/// The ids of the articles one prune batch deletes: `?2` articles first stored
+/// before `?1`, oldest first.
+const PRUNE_BATCH: &str = "SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2";
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -350,16 +354,16 @@ impl Store {
         loop {
             let tx = self.begin_immediate()?;
             delete_pruned_bands(&tx, cutoff, batch)?;
+            delete_tags(&tx, PRUNE_BATCH, params![cutoff, batch])?;
             tx.execute(
                 "INSERT OR REPLACE INTO pruned_sources (feed_id, identity, pruned_at)
                  SELECT s.feed_id, s.identity, ?3 FROM article_sources s WHERE s.article_id IN
                    (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
                 params![cutoff, batch, to_ts(now)],
             )?;
-            // Sources, tags and matches go by ON DELETE CASCADE, FTS rows by trigger.
+            // Sources and matches go by ON DELETE CASCADE, FTS rows by trigger.
             let n = tx.execute(
-                "DELETE FROM articles WHERE id IN
-                   (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
+                &format!("DELETE FROM articles WHERE id IN ({PRUNE_BATCH})"),
                 params![cutoff, batch],
             )?;
             tx.commit()?;
@@ -451,8 +455,9 @@ impl Store {
             views[at[&id]].watchlists = watchlists;
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.article_id, COALESCE(f.name, f.title, f.url), s.url
+            "SELECT s.article_id, COALESCE(f.name, f.title, f.url), COALESCE(s.url, a.url)
              FROM article_sources s JOIN feeds f ON f.id = s.feed_id
+             JOIN articles a ON a.id = s.article_id
              WHERE s.article_id IN (SELECT value FROM json_each(?1))
              ORDER BY s.article_id, s.first_seen, s.rowid",
         )?;
@@ -470,8 +475,10 @@ impl Store {
     /// Tags of several articles, each list sorted.
     fn load_tags(&self, ids: &[ArticleId]) -> Result<HashMap<ArticleId, Tags>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT article_id, kind, value FROM article_tags
-             WHERE article_id IN (SELECT value FROM json_each(?1)) ORDER BY article_id, kind, value",
+            "SELECT x.article_id, t.kind, t.value
+             FROM article_tags x, json_each(x.tag_ids) j JOIN tags t ON t.id = j.value
+             WHERE x.article_id IN (SELECT value FROM json_each(?1))
+             ORDER BY x.article_id, t.kind, t.value",
         )?;
         let mut rows = stmt.query([id_list(ids)])?;
         let mut out: HashMap<ArticleId, Tags> = HashMap::new();
@@ -568,7 +575,8 @@ fn filter_clauses(filter: &ArticleFilter) -> (String, Vec<Value>) {
     ] {
         if let Some(value) = value {
             let clause = format!(
-                " AND a.id IN (SELECT article_id FROM article_tags WHERE kind = '{kind}' AND value = ?)"
+                " AND a.id IN (SELECT x.article_id FROM tags t JOIN tag_articles x ON x.tag_id = t.id
+                  WHERE t.kind = '{kind}' AND t.value = ?)"
             );
             add(&clause, Value::Text(value.trim().to_string()));
         }
@@ -738,7 +746,12 @@ fn near_duplicates(
     while let Some(r) = rows.next()? {
         let (id, story_id, their_published): (ArticleId, ArticleId, i64) =
             (r.get(0)?, r.get(1)?, r.get(2)?);
-        let theirs = row_fingerprint(r, 3)?;
+        let (title, summary, body): (String, String, String) = (r.get(3)?, r.get(4)?, r.get(5)?);
+        let theirs = story::comparable(ArticleText {
+            title: &title,
+            summary: &summary,
+            body: &body,
+        });
         let same_feed_identity: Option<String> = r.get(6)?;
         let similarity = fingerprint.similarity(&theirs);
         match same_feed_identity {
@@ -857,27 +870,75 @@ fn insert_source(
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // The link is stored only when it differs from the article's (a re-issue
+    // under a new link); most sources carry the article's own.
     tx.prepare_cached(
         "INSERT INTO article_sources (feed_id, identity, article_id, url, first_seen, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, NULLIF(?4, (SELECT url FROM articles WHERE id = ?3)), ?5, ?6)",
     )?
     .execute(params![a.feed_id, a.identity, id, a.url, to_ts(now), hash])?;
     Ok(())
 }
 
+/// Links the article to its tags (its `article_tags` list and one
+/// `tag_articles` row per tag), adding values the dictionary lacks.
 fn insert_tags(tx: &Transaction<'_>, id: ArticleId, tags: &Tags) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO article_tags (article_id, kind, value) VALUES (?1, ?2, ?3)",
-    )?;
+    let mut known = tx.prepare_cached("SELECT id FROM tags WHERE kind = ?1 AND value = ?2")?;
+    let mut add = tx.prepare_cached("INSERT INTO tags (kind, value) VALUES (?1, ?2)")?;
+    let mut ids = Vec::new();
     for (kind, values) in [
         ("country", &tags.countries),
         ("region", &tags.regions),
         ("topic", &tags.topics),
     ] {
         for value in values {
-            stmt.execute(params![id, kind, value])?;
+            let tag: i64 = match known
+                .query_row(params![kind, value], |r| r.get(0))
+                .optional()?
+            {
+                Some(tag) => tag,
+                None => {
+                    add.execute(params![kind, value])?;
+                    tx.last_insert_rowid()
+                }
+            };
+            ids.push(tag);
         }
     }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Values equal but for case are one tag.
+    ids.sort_unstable();
+    ids.dedup();
+    let mut link =
+        tx.prepare_cached("INSERT INTO tag_articles (tag_id, article_id) VALUES (?1, ?2)")?;
+    for tag in &ids {
+        link.execute(params![tag, id])?;
+    }
+    tx.prepare_cached("INSERT INTO article_tags (article_id, tag_ids) VALUES (?1, ?2)")?
+        .execute(params![id, id_list(&ids)])?;
+    Ok(())
+}
+
+/// Deletes the tag rows of the articles that `articles`, a query of article
+/// ids with parameters `args`, selects: `tag_articles` rows by the ids listed
+/// in `article_tags`, then the lists.
+fn delete_tags(
+    tx: &Transaction<'_>,
+    articles: &str,
+    args: impl rusqlite::Params + Copy,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "DELETE FROM tag_articles WHERE (tag_id, article_id) IN
+           (SELECT j.value, x.article_id FROM article_tags x, json_each(x.tag_ids) j
+            WHERE x.article_id IN ({articles}))"
+    ))?
+    .execute(args)?;
+    tx.prepare_cached(&format!(
+        "DELETE FROM article_tags WHERE article_id IN ({articles})"
+    ))?
+    .execute(args)?;
     Ok(())
 }
 
@@ -907,8 +968,7 @@ fn update_text(
     .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
     delete_bands(tx, id, &old)?;
     insert_bands(tx, id, &story::fingerprint(a.text()))?;
-    tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?
-        .execute([id])?;
+    delete_tags(tx, "SELECT ?1", [id])?;
     insert_tags(tx, id, &a.tags)?;
     Ok(true)
 }
@@ -1661,7 +1721,9 @@ mod tests {
         for table in ["article_sources", "article_matches"] {
             assert_eq!(count(&store, table), 1, "{table}");
         }
-        assert_eq!(count(&store, "article_tags"), 0);
+        for table in ["article_tags", "tag_articles"] {
+            assert_eq!(count(&store, table), 0, "{table}: the kept article has no tags");
+        }
         assert_eq!(
             count(&store, "alerts"),
             2,
