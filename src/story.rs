@@ -646,6 +646,26 @@ mod tests {
     }
 
     #[test]
+    fn comparable_fingerprints_compare_like_full_ones() {
+        let full = [
+            fp(&KAZINFORM_BAKHTY),
+            fp(&REPUBLISHED_BAKHTY),
+            fp(&UZ_METRO_CYRILLIC),
+        ];
+        for s in [&KAZINFORM_BAKHTY, &REPUBLISHED_BAKHTY, &UZ_METRO_LATIN] {
+            let (c, f) = (comparable(text(s)), fp(s));
+            assert!(c.bands().is_empty(), "no MinHash for a comparison");
+            assert_eq!(c.len(), f.len());
+            for other in &full {
+                assert_eq!(c.similarity(other), f.similarity(other));
+                assert_eq!(same_story(&c, other), same_story(&f, other));
+                assert_eq!(republished(&c, other), republished(&f, other));
+            }
+        }
+        assert!(same_story(&comparable(text(&UZ_METRO_LATIN)), &full[2]));
+    }
+
+    #[test]
     fn similarity_of_empty_texts_is_zero() {
         let empty = fingerprint(ArticleText {
             title: "",

@@ -39,7 +39,8 @@ const VACUUM_STEP_PAGES: i64 = 512;
 
 /// The ids of the articles one prune batch deletes: `?2` articles first stored
 /// before `?1`, oldest first.
-const PRUNE_BATCH: &str = "SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2";
+const PRUNE_BATCH: &str =
+    "SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2";
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -210,6 +211,24 @@ impl Store {
         matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
+        self.ingest_fingerprinted(articles, &[], matcher, now)
+    }
+
+    /// [`Store::ingest`] with story fingerprints computed beforehand:
+    /// `fingerprints[i]`, when given, is [`story::fingerprint`] of `articles[i]`'s
+    /// text. The poller computes them before it locks the store, so that the
+    /// writer lock is held only for the lookups and inserts. Missing ones (`None`,
+    /// or fewer fingerprints than articles) are computed here, for new items only.
+    ///
+    /// # Errors
+    /// A database error; the whole poll is rolled back.
+    pub fn ingest_fingerprinted(
+        &mut self,
+        articles: &[Article],
+        fingerprints: &[Option<Fingerprint>],
+        matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
         let mut report = IngestReport::default();
         // Items this poll carries: none of them is a re-issue of another.
@@ -217,8 +236,12 @@ impl Store {
             .iter()
             .map(|a| (a.feed_id, a.identity.as_str()))
             .collect();
-        for article in articles {
-            ingest_one(&tx, article, matcher, now, &in_poll, &mut report)?;
+        for (i, article) in articles.iter().enumerate() {
+            let item = Item {
+                article,
+                fingerprint: fingerprints.get(i).and_then(Option::as_ref),
+            };
+            ingest_one(&tx, item, matcher, now, &in_poll, &mut report)?;
         }
         tx.commit()?;
         Ok(report)
@@ -637,15 +660,23 @@ fn replay_hit(id: ArticleId, a: &Article, m: &Match, new: bool) -> ReplayHit {
     }
 }
 
+/// One article of a poll, with its fingerprint when computed beforehand.
+#[derive(Clone, Copy)]
+struct Item<'a> {
+    article: &'a Article,
+    fingerprint: Option<&'a Fingerprint>,
+}
+
 /// Stores one article of a poll, per the rules of [`Store::ingest`].
 fn ingest_one(
     tx: &Transaction<'_>,
-    a: &Article,
+    item: Item<'_>,
     matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
     now: DateTime<Utc>,
     in_poll: &HashSet<(FeedId, &str)>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
+    let a = item.article;
     let hash = content_hash(a);
     if let Some((id, source_hash)) = find_source(tx, a.feed_id, &a.identity)? {
         if source_hash == hash {
@@ -656,7 +687,7 @@ fn ingest_one(
             "UPDATE article_sources SET content_hash = ?3 WHERE feed_id = ?1 AND identity = ?2",
         )?
         .execute(params![a.feed_id, a.identity, hash])?;
-        if !update_text(tx, id, a, &hash)? {
+        if !update_text(tx, id, a, &hash, item.fingerprint)? {
             // This source now gives the text the article already has.
             report.unchanged += 1;
             return Ok(());
@@ -668,7 +699,7 @@ fn ingest_one(
     if let Some(id) = find_by_url(tx, &a.url)? {
         let same_feed = has_source(tx, id, a.feed_id)?;
         insert_source(tx, id, a, &hash, now)?;
-        if same_feed && update_text(tx, id, a, &hash)? {
+        if same_feed && update_text(tx, id, a, &hash, item.fingerprint)? {
             report.updated.push(id);
         } else {
             report.linked += 1;
@@ -680,11 +711,18 @@ fn ingest_one(
         report.unchanged += 1;
         return Ok(());
     }
-    let fingerprint = story::fingerprint(a.text());
-    let near = near_duplicates(tx, a, &fingerprint, in_poll)?;
+    let computed;
+    let fingerprint = match item.fingerprint {
+        Some(f) => f,
+        None => {
+            computed = story::fingerprint(a.text());
+            &computed
+        }
+    };
+    let near = near_duplicates(tx, a, fingerprint, in_poll)?;
     if let Some(id) = near.reissue_of {
         insert_source(tx, id, a, &hash, now)?;
-        if update_text(tx, id, a, &hash)? {
+        if update_text(tx, id, a, &hash, Some(fingerprint))? {
             report.updated.push(id);
         } else {
             report.linked += 1;
@@ -692,7 +730,7 @@ fn ingest_one(
         report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
         return Ok(());
     }
-    let id = insert_article(tx, a, &hash, near.story, &fingerprint, now)?;
+    let id = insert_article(tx, a, &hash, near.story, fingerprint, now)?;
     report.new.push(id);
     report.grouped += usize::from(near.story.is_some());
     report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
@@ -950,6 +988,7 @@ fn update_text(
     id: ArticleId,
     a: &Article,
     hash: &[u8],
+    fingerprint: Option<&Fingerprint>,
 ) -> Result<bool, StoreError> {
     // The old text, only when it differs: its band keys must go before it does.
     let Some(old) = tx
@@ -967,7 +1006,10 @@ fn update_text(
     )?
     .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
     delete_bands(tx, id, &old)?;
-    insert_bands(tx, id, &story::fingerprint(a.text()))?;
+    match fingerprint {
+        Some(f) => insert_bands(tx, id, f)?,
+        None => insert_bands(tx, id, &story::fingerprint(a.text()))?,
+    }
     delete_tags(tx, "SELECT ?1", [id])?;
     insert_tags(tx, id, &a.tags)?;
     Ok(true)
@@ -1229,6 +1271,152 @@ mod tests {
             )
             .unwrap();
         assert_eq!(again.unchanged, 2);
+    }
+
+    #[test]
+    fn a_source_stores_its_link_only_when_it_differs_from_the_article() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let items = [
+            article(a, "a-1", "https://x.test/story", "Story"),
+            article(b, "b-1", "https://x.test/story", "Story"),
+            article(b, "b-2", "", "No link"),
+        ];
+        store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
+        let stored: Vec<Option<String>> = store
+            .conn
+            .prepare("SELECT url FROM article_sources ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored, [None, None, None]);
+        let list = store.list_articles(&ArticleFilter::default()).unwrap();
+        let urls: Vec<Vec<&str>> = list
+            .iter()
+            .map(|v| v.sources.iter().map(|s| s.url.as_str()).collect())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                vec![""],
+                vec!["https://x.test/story", "https://x.test/story"]
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_are_stored_once_filtered_in_any_case_and_replaced_by_edits() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let one = tagged(
+            article(a, "1", "https://x.test/1", "One"),
+            &["KZ", "CN"],
+            &["Xinjiang"],
+            &["trade"],
+        );
+        let two = tagged(
+            article(b, "2", "https://x.test/2", "Two"),
+            &["kz"],
+            &["xinjiang"],
+            &[],
+        );
+        let ids = store
+            .ingest(&[one, two], &mut no_match, t(10, 9))
+            .unwrap()
+            .new;
+        assert_eq!(
+            count(&store, "tags"),
+            4,
+            "KZ/kz and Xinjiang/xinjiang are one tag each"
+        );
+        assert_eq!(count(&store, "tag_articles"), 6);
+        let filtered = |store: &Store, country: &str, region: &str| -> Vec<ArticleId> {
+            let filter = ArticleFilter {
+                country: Some(country.into()),
+                region: (!region.is_empty()).then(|| region.into()),
+                ..ArticleFilter::default()
+            };
+            let mut ids: Vec<ArticleId> = store
+                .list_articles(&filter)
+                .unwrap()
+                .iter()
+                .map(|v| v.id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(filtered(&store, "kz", ""), ids);
+        assert_eq!(filtered(&store, " Kz ", "XINJIANG"), ids);
+        assert_eq!(filtered(&store, "cn", ""), [ids[0]]);
+        let second = store.article(ids[1]).unwrap().unwrap();
+        assert_eq!(
+            (second.countries, second.regions),
+            (vec!["KZ".to_string()], vec!["Xinjiang".to_string()])
+        );
+
+        // An edit replaces the article's tags, in the list and in the filter rows.
+        let edited = tagged(
+            article(a, "1", "https://x.test/1", "One, edited"),
+            &["UZ"],
+            &[],
+            &["trade"],
+        );
+        let report = store.ingest(&[edited], &mut no_match, t(10, 10)).unwrap();
+        assert_eq!(report.updated, [ids[0]]);
+        assert_eq!(filtered(&store, "cn", ""), Vec::<ArticleId>::new());
+        assert_eq!(filtered(&store, "kz", ""), [ids[1]]);
+        assert_eq!(filtered(&store, "uz", ""), [ids[0]]);
+        let first = store.article(ids[0]).unwrap().unwrap();
+        assert_eq!(
+            (first.countries, first.regions, first.topics),
+            (vec!["UZ".to_string()], vec![], vec!["trade".to_string()])
+        );
+        assert_eq!(count(&store, "tag_articles"), 4);
+    }
+
+    #[test]
+    fn precomputed_fingerprints_store_the_same_as_computed_ones() {
+        let ingest_all = |precomputed: bool| {
+            let (dir, mut store) = open();
+            let (a, b) = two_feeds(&mut store);
+            let polls = [
+                vec![from_sample(
+                    a,
+                    "1",
+                    "https://a.test/1",
+                    &samples::KAZINFORM_BAKHTY,
+                )],
+                vec![
+                    from_sample(b, "2", "https://b.test/2", &samples::REPUBLISHED_BAKHTY),
+                    from_sample(b, "3", "https://b.test/3", &samples::DOSTYK_MOYINTY),
+                ],
+            ];
+            let mut reports = Vec::new();
+            for items in &polls {
+                let fingerprints: Vec<Option<Fingerprint>> = if precomputed {
+                    items
+                        .iter()
+                        .map(|x| Some(story::fingerprint(x.text())))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                reports.push(
+                    store
+                        .ingest_fingerprinted(items, &fingerprints, &mut no_match, t(10, 9))
+                        .unwrap(),
+                );
+            }
+            let stories: Vec<ArticleId> = (1..=3).map(|id| story_of_view(&store, id)).collect();
+            drop((dir, store));
+            (reports, stories)
+        };
+        let (reports, stories) = ingest_all(true);
+        assert_eq!(stories, [1, 1, 3]);
+        assert_eq!(reports[1].grouped, 1);
+        assert_eq!((reports, stories), ingest_all(false));
     }
 
     #[test]
@@ -1722,7 +1910,11 @@ mod tests {
             assert_eq!(count(&store, table), 1, "{table}");
         }
         for table in ["article_tags", "tag_articles"] {
-            assert_eq!(count(&store, table), 0, "{table}: the kept article has no tags");
+            assert_eq!(
+                count(&store, table),
+                0,
+                "{table}: the kept article has no tags"
+            );
         }
         assert_eq!(
             count(&store, "alerts"),
@@ -2036,7 +2228,15 @@ mod tests {
         );
         let view = store.article(id).unwrap().unwrap();
         assert!(view.title.contains("sign deal"));
-        assert_eq!(view.sources.len(), 2);
+        let links: Vec<&str> = view.sources.iter().map(|s| s.url.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://a.test/kz-china-bakhty",
+                "https://a.test/kazakhstan-china-sign-deal"
+            ],
+            "a re-issue keeps its own link"
+        );
         assert_eq!(count(&store, "articles"), 1);
         let bands: i64 = store
             .conn
