@@ -35,7 +35,10 @@
 //! are plain equality keys in an SQLite index, and their threshold is set in terms
 //! of Jaccard similarity, which is what "the same text, somewhat edited" means.
 //! The store keeps only the band keys: the exact check re-shingles a candidate's
-//! stored text, which costs tens of microseconds and saves storing a signature.
+//! stored text ([`comparable`], which skips the MinHash signature, the larger part
+//! of a [`fingerprint`]'s cost), which costs tens of microseconds and saves
+//! storing a shingle set (a few KB per article). The new article's own fingerprint
+//! is computed by the poller before it takes the writer lock.
 //!
 //! # Limits
 //!
