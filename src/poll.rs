@@ -16,6 +16,7 @@ use crate::model::{Article, ArticleText, Item, Match, ParsedFeed};
 use crate::scheduler::{self, Plan};
 use crate::store::Store;
 use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
+use crate::story::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
 use std::collections::HashSet;
@@ -352,6 +353,10 @@ struct Ready {
     /// item that was stored before with the same text, which went through
     /// no stage (no language, tags or matches: the store writes nothing for it).
     matches: Vec<Option<Vec<Match>>>,
+    /// The story fingerprint (`story::fingerprint`) of each article that went
+    /// through the stages, by position, so that storing a new article under
+    /// the lock is lookups and inserts; `None` where `matches` is.
+    fingerprints: Vec<Option<Fingerprint>>,
 }
 
 impl Ready {
@@ -365,7 +370,7 @@ impl Ready {
 type Prepared = Result<Ready, String>;
 
 /// The pure stages for every item (URL normalisation, language, tags,
-/// watchlist matches) but those in `unchanged`, which keep only what the
+/// watchlist matches, story fingerprint) but those in `unchanged`, which keep only what the
 /// store compares (identity, URL, text). Runs on a blocking thread before
 /// the store is locked, so that several feeds' items are processed at once
 /// while one feed stores; a panic in a stage becomes this feed's error.
@@ -382,13 +387,18 @@ fn prepare(
         let mut ready = Ready {
             articles: Vec::with_capacity(parsed.items.len()),
             matches: Vec::with_capacity(parsed.items.len()),
+            fingerprints: Vec::with_capacity(parsed.items.len()),
         };
         for item in &parsed.items {
             let mut article = unprepared_article(feed.id, &name, item, now);
             let matches =
                 (!skip.contains(item.identity.as_str())).then(|| analyse(engine, &mut article));
+            let fingerprint = matches
+                .is_some()
+                .then(|| story::fingerprint(article.text()));
             ready.articles.push(article);
             ready.matches.push(matches);
+            ready.fingerprints.push(fingerprint);
         }
         ready
     }))
@@ -552,6 +562,7 @@ fn ingest(
     let Ready {
         articles,
         mut matches,
+        fingerprints,
     } = ready;
     let mut matcher = |a: &Article| {
         test_panic(&feed.name);
@@ -562,7 +573,7 @@ fn ingest(
             .unwrap_or_else(|| match_article(engine, a))
     };
     let report = store
-        .ingest(&articles, &mut matcher, now)
+        .ingest_fingerprinted(&articles, &fingerprints, &mut matcher, now)
         .map_err(|e| e.to_string())?;
     Ok(PollSummary {
         new: report.new.len(),

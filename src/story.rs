@@ -35,7 +35,10 @@
 //! are plain equality keys in an SQLite index, and their threshold is set in terms
 //! of Jaccard similarity, which is what "the same text, somewhat edited" means.
 //! The store keeps only the band keys: the exact check re-shingles a candidate's
-//! stored text, which costs tens of microseconds and saves storing a signature.
+//! stored text ([`comparable`], which skips the MinHash signature, the larger part
+//! of a [`fingerprint`]'s cost), which costs tens of microseconds and saves
+//! storing a shingle set (a few KB per article). The new article's own fingerprint
+//! is computed by the poller before it takes the writer lock.
 //!
 //! # Limits
 //!
@@ -136,6 +139,27 @@ impl Fingerprint {
 
 /// The fingerprint of an article's title, summary and body (see the module docs).
 pub fn fingerprint(text: ArticleText<'_>) -> Fingerprint {
+    let shingles = shingle_set(text);
+    let bands = if shingles.len() >= MIN_SHINGLES {
+        band_keys(&shingles)
+    } else {
+        Vec::new()
+    };
+    Fingerprint { shingles, bands }
+}
+
+/// The fingerprint of a stored candidate, for [`Fingerprint::similarity`] only: the
+/// shingle set without the band keys ([`Fingerprint::bands`] is empty). The MinHash
+/// signature costs more than the shingling, and comparing needs only the set.
+pub fn comparable(text: ArticleText<'_>) -> Fingerprint {
+    Fingerprint {
+        shingles: shingle_set(text),
+        bands: Vec::new(),
+    }
+}
+
+/// The sorted, distinct shingle hashes of the three fields.
+fn shingle_set(text: ArticleText<'_>) -> Vec<u64> {
     let mut shingles = Vec::new();
     for field in [text.title, text.summary, text.body] {
         let words = words(field);
@@ -143,12 +167,7 @@ pub fn fingerprint(text: ArticleText<'_>) -> Fingerprint {
     }
     shingles.sort_unstable();
     shingles.dedup();
-    let bands = if shingles.len() >= MIN_SHINGLES {
-        band_keys(&shingles)
-    } else {
-        Vec::new()
-    };
-    Fingerprint { shingles, bands }
+    shingles
 }
 
 /// True when `a` and `b` are texts of one story: both long enough to group, and
@@ -180,14 +199,17 @@ fn words(s: &str) -> Vec<u64> {
             flush(&mut word);
             word.push(c);
             flush(&mut word);
-        } else if c.is_alphanumeric() {
+        } else if let Some(latin) = romanise(c) {
+            // Every letter `romanise` knows is alphanumeric; asking it first spares
+            // Cyrillic text the slow path of `char::is_alphanumeric`.
             // Folding turned `ё` into `е`; Uzbek writes it `yo` in Latin.
-            let yo = c == 'е' && s[folded.map[i]..].starts_with(['ё', 'Ё']);
-            match romanise(c) {
-                _ if yo => word.push_str("yo"),
-                Some(latin) => word.push_str(latin),
-                None => word.push(c),
+            if c == 'е' && s[folded.map[i]..].starts_with(['ё', 'Ё']) {
+                word.push_str("yo");
+            } else {
+                word.push_str(latin);
             }
+        } else if c.is_alphanumeric() {
+            word.push(c);
         } else if c != APOSTROPHE {
             flush(&mut word);
         }
@@ -624,6 +646,26 @@ mod tests {
                    阿拉山口口岸的通关能力已接近饱和。",
         });
         assert!(a.is_groupable(), "{} shingles", a.len());
+    }
+
+    #[test]
+    fn comparable_fingerprints_compare_like_full_ones() {
+        let full = [
+            fp(&KAZINFORM_BAKHTY),
+            fp(&REPUBLISHED_BAKHTY),
+            fp(&UZ_METRO_CYRILLIC),
+        ];
+        for s in [&KAZINFORM_BAKHTY, &REPUBLISHED_BAKHTY, &UZ_METRO_LATIN] {
+            let (c, f) = (comparable(text(s)), fp(s));
+            assert!(c.bands().is_empty(), "no MinHash for a comparison");
+            assert_eq!(c.len(), f.len());
+            for other in &full {
+                assert_eq!(c.similarity(other), f.similarity(other));
+                assert_eq!(same_story(&c, other), same_story(&f, other));
+                assert_eq!(republished(&c, other), republished(&f, other));
+            }
+        }
+        assert!(same_story(&comparable(text(&UZ_METRO_LATIN)), &full[2]));
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl TagKind {
         }
     }
 
-    /// The `article_tags.kind` value; `None` for watchlists, which live in `article_matches`.
+    /// The `tags.kind` value; `None` for watchlists, which live in `article_matches`.
     fn tag_column_value(self) -> Option<&'static str> {
         match self {
             TagKind::Country => Some("country"),
@@ -92,20 +92,16 @@ impl Store {
     ) -> Result<Vec<(String, DailySeries)>, StoreError> {
         let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
         let (from, until) = (day_start(first), day_start(today) + DAY_SECS);
-        // A tag kind reads `article_tags`; a watchlist reads `article_matches`.
         // `?1` is NULL for a watchlist so both forms bind the same parameters.
-        let (source, column, kind_filter) = match kind.tag_column_value() {
-            Some(_) => ("article_tags", "value", "t.kind = ?1"),
-            None => ("article_matches", "watchlist", "?1 IS NULL"),
-        };
+        let (source, column, kind_filter) = value_source(kind);
         let value_filter = if value.is_some() {
-            format!("AND t.{column} = ?4")
+            format!("AND {column} = ?4")
         } else {
             String::new()
         };
         let sql = format!(
-            "SELECT t.{column}, a.published / {DAY_SECS}, COUNT(*) \
-             FROM articles a JOIN {source} t ON t.article_id = a.id \
+            "SELECT {column}, a.published / {DAY_SECS}, COUNT(*) \
+             FROM {source} JOIN articles a ON a.id = x.article_id \
              WHERE {kind_filter} AND a.published >= ?2 AND a.published < ?3 {value_filter} GROUP BY 1, 2"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -147,20 +143,17 @@ impl Store {
         since: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<(String, u32)>, StoreError> {
-        let (source, column, kind_filter) = match kind.tag_column_value() {
-            Some(_) => ("article_tags", "value", "t.kind = ?1"),
-            None => ("article_matches", "watchlist", "?1 IS NULL"),
-        };
+        let (source, column, kind_filter) = value_source(kind);
         let (join, time_filter) = match since {
             Some(_) => (
-                "JOIN articles a ON a.id = t.article_id",
+                "JOIN articles a ON a.id = x.article_id",
                 "AND a.published >= ?3",
             ),
             None => ("", ""),
         };
         let sql = format!(
-            "SELECT t.{column}, COUNT(*) AS n FROM {source} t {join} \
-             WHERE {kind_filter} {time_filter} GROUP BY t.{column} ORDER BY n DESC, t.{column} LIMIT ?2"
+            "SELECT {column}, COUNT(*) AS n FROM {source} {join} \
+             WHERE {kind_filter} {time_filter} GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -239,6 +232,20 @@ impl Store {
     }
 }
 
+/// What the counts of `kind` read: the rows (`x` has the article id), the value
+/// column and the filter on `?1`. A tag kind reads
+/// `tag_articles` and the dictionary `tags`; a watchlist reads `article_matches`.
+fn value_source(kind: TagKind) -> (&'static str, &'static str, &'static str) {
+    match kind.tag_column_value() {
+        Some(_) => (
+            "tag_articles x JOIN tags t ON t.id = x.tag_id",
+            "t.value",
+            "t.kind = ?1",
+        ),
+        None => ("article_matches x", "x.watchlist", "?1 IS NULL"),
+    }
+}
+
 /// One count per day for the `days` days ending with `today`, oldest first;
 /// `counts` is keyed by days since the Unix epoch.
 fn dense(counts: &HashMap<i64, u32>, days: u32, today: NaiveDate) -> Vec<(NaiveDate, u32)> {
@@ -280,9 +287,10 @@ mod tests {
                     (2, 1, 'http://a/2', 't2', '', '', 1790812800 + 86399, 0, 'h2'),
                     (3, 1, 'http://a/3', 't3', '', '', 1790812800 + 86400 * 2, 0, 'h3'),
                     (4, 2, 'http://b/4', 't4', '', '', 1790812800 - 1, 0, 'h4');
-                 INSERT INTO article_tags (article_id, kind, value) VALUES
-                    (1, 'country', 'KZ'), (2, 'country', 'KZ'), (3, 'country', 'KZ'), (4, 'country', 'KZ'),
-                    (1, 'country', 'CN'), (3, 'region', 'Xinjiang');
+                 INSERT INTO tags (id, kind, value) VALUES
+                    (1, 'country', 'KZ'), (2, 'country', 'CN'), (3, 'region', 'Xinjiang');
+                 INSERT INTO tag_articles (article_id, tag_id) VALUES
+                    (1, 1), (2, 1), (3, 1), (4, 1), (1, 2), (3, 3);
                  INSERT INTO article_matches (article_id, watchlist, matches, matched_at) VALUES
                     (3, 'xinjiang', '[{"term": "Xinjiang", "snippet": "in [Xinjiang] today"}]', 0);
                  INSERT INTO alerts (msg_id, article_id, watchlist, webhook, payload, status, created, next_attempt) VALUES
