@@ -595,7 +595,10 @@ mod tests {
             .iter()
             .filter(|t| plainly_english(t, &Counts::of(t)))
             .count();
-        assert!(english_fast >= 20, "{english_fast} texts take the English shortcut");
+        assert!(
+            english_fast >= 20,
+            "{english_fast} texts take the English shortcut"
+        );
         let differ: Vec<String> = texts
             .iter()
             .filter(|t| detect(t) != before::detect(t))
