@@ -1286,14 +1286,7 @@ mod tests {
             article(b, "b-2", "", "No link"),
         ];
         store.ingest(&items, &mut no_match, t(10, 9)).unwrap();
-        let stored: Vec<Option<String>> = store
-            .conn
-            .prepare("SELECT url FROM article_sources ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let stored = crate::store::testutil::source_urls(&store);
         assert_eq!(stored, [None, None, None]);
         let list = store.list_articles(&ArticleFilter::default()).unwrap();
         let urls: Vec<Vec<&str>> = list
@@ -1341,14 +1334,7 @@ mod tests {
                 region: (!region.is_empty()).then(|| region.into()),
                 ..ArticleFilter::default()
             };
-            let mut ids: Vec<ArticleId> = store
-                .list_articles(&filter)
-                .unwrap()
-                .iter()
-                .map(|v| v.id)
-                .collect();
-            ids.sort_unstable();
-            ids
+            crate::store::testutil::listed_ids(store, &filter)
         };
         assert_eq!(filtered(&store, "kz", ""), ids);
         assert_eq!(filtered(&store, " Kz ", "XINJIANG"), ids);
@@ -2028,14 +2014,7 @@ mod tests {
             story: Some(story),
             ..Default::default()
         };
-        let mut ids: Vec<ArticleId> = store
-            .list_articles(&filter)
-            .unwrap()
-            .iter()
-            .map(|v| v.id)
-            .collect();
-        ids.sort_unstable();
-        ids
+        crate::store::testutil::listed_ids(store, &filter)
     }
 
     #[test]

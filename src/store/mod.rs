@@ -208,7 +208,8 @@ pub(crate) fn ts_text(secs: i64) -> String {
 pub(crate) mod testutil {
     use super::Store;
     use crate::config::FeedConfig;
-    use crate::model::{Article, FeedId, Match, Tags, TermMatch};
+    use crate::model::{Article, ArticleId, FeedId, Match, Tags, TermMatch};
+    use crate::store::ArticleFilter;
     use chrono::{DateTime, TimeZone, Utc};
 
     pub fn open() -> (tempfile::TempDir, Store) {
@@ -257,6 +258,31 @@ pub(crate) mod testutil {
             fetched: t(10, 9),
             tags: Tags::default(),
         }
+    }
+
+    /// The stored `article_sources.url` column, in insertion order (NULL when
+    /// it equals the article's own URL).
+    pub fn source_urls(store: &Store) -> Vec<Option<String>> {
+        store
+            .conn
+            .prepare("SELECT url FROM article_sources ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The ids `list_articles` gives for `filter`, sorted.
+    pub fn listed_ids(store: &Store, filter: &ArticleFilter) -> Vec<ArticleId> {
+        let mut ids: Vec<ArticleId> = store
+            .list_articles(filter)
+            .unwrap()
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// A matcher that fires watchlist `name` (webhooks `hooks`) when the title contains `word`.
@@ -455,14 +481,7 @@ mod tests {
             urls,
             ["https://a.test/bakhty", "https://a.test/bakhty-updated"]
         );
-        let stored: Vec<Option<String>> = store
-            .conn
-            .prepare("SELECT url FROM article_sources ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let stored = testutil::source_urls(&store);
         assert_eq!(
             stored,
             [None, None, Some("https://a.test/bakhty-updated".into())]
