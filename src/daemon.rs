@@ -264,7 +264,14 @@ async fn schedule(shared: Arc<Shared>, shutdown: CancellationToken, tracker: Tas
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_empty();
-        idle_trim.pass(busy, wait);
+        idle_trim.pass(busy, wait, || {
+            // Not waiting for the writer: if something holds it, this is no idle moment.
+            if let Ok(store) = shared.poll.store.try_lock()
+                && let Err(e) = store.release_memory()
+            {
+                warn!(error = %e, "unable to release the database cache");
+            }
+        });
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = shared.reschedule.notified() => {}

@@ -73,8 +73,10 @@ pub struct IdleTrim {
 
 impl IdleTrim {
     /// One scheduler pass: `busy` while polls are in flight, `wait` the sleep
-    /// ahead. Returns whether it trimmed now.
-    pub fn pass(&mut self, busy: bool, wait: Duration) -> bool {
+    /// ahead. On becoming idle it runs `release` (caches that hand their
+    /// memory back to the allocator, such as SQLite's) and then gives the free
+    /// pages to the kernel. Returns whether it trimmed now.
+    pub fn pass(&mut self, busy: bool, wait: Duration, release: impl FnOnce()) -> bool {
         if busy {
             self.trimmed = false;
             return false;
@@ -82,6 +84,7 @@ impl IdleTrim {
         if self.trimmed || wait < IDLE_AFTER {
             return false;
         }
+        release();
         release_free();
         self.trimmed = true;
         true
@@ -96,14 +99,25 @@ mod tests {
     fn trims_once_per_idle_stretch() {
         let mut trim = IdleTrim::default();
         let long = IDLE_AFTER * 2;
-        assert!(!trim.pass(true, long), "not while polls run");
+        let released = std::cell::Cell::new(0);
+        let release = || released.set(released.get() + 1);
+        assert!(!trim.pass(true, long, release), "not while polls run");
         assert!(
-            !trim.pass(false, IDLE_AFTER / 2),
+            !trim.pass(false, IDLE_AFTER / 2, release),
             "not before a short sleep"
         );
-        assert!(trim.pass(false, long), "once idle");
-        assert!(!trim.pass(false, long), "not again while still idle");
-        assert!(!trim.pass(true, long));
-        assert!(trim.pass(false, long), "again after the next busy spell");
+        assert_eq!(released.get(), 0);
+        assert!(trim.pass(false, long, release), "once idle");
+        assert_eq!(released.get(), 1, "caches released with the trim");
+        assert!(
+            !trim.pass(false, long, release),
+            "not again while still idle"
+        );
+        assert!(!trim.pass(true, long, release));
+        assert!(
+            trim.pass(false, long, release),
+            "again after the next busy spell"
+        );
+        assert_eq!(released.get(), 2);
     }
 }
