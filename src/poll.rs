@@ -593,7 +593,13 @@ fn settle_together(
     let mut summaries = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
         let _span = tracing::info_span!("poll_feed", feed = %job.feed.name).entered();
-        summaries.push(settle(&mut group, job));
+        // A panic past the feed's savepoint (recording its fetch) costs that
+        // feed's poll only, not the group's.
+        let settled = std::panic::catch_unwind(AssertUnwindSafe(|| settle(&mut group, job)));
+        summaries.push(settled.unwrap_or_else(|panic| PollSummary {
+            error: Some(internal_error(&*panic)),
+            ..Default::default()
+        }));
         if group.is_aborted() {
             break;
         }
