@@ -8,7 +8,7 @@
 use super::{Store, StoreError};
 use crate::model::{AlertId, ArticleId, TermMatch};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -450,13 +450,7 @@ impl Store {
         payload: &Value,
         now: DateTime<Utc>,
     ) -> Result<AlertId, StoreError> {
-        let kind = payload["type"].as_str().unwrap_or("feed.health");
-        self.conn.execute(
-            "INSERT INTO alerts (msg_id, kind, article_id, watchlist, webhook, payload, created, next_attempt) \
-             VALUES (?1, ?2, NULL, '', ?3, ?4, ?5, ?5)",
-            params![crate::outbox::new_msg_id(), kind, webhook, payload.to_string(), ts(now)],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        enqueue_health_event(&self.conn, webhook, payload, now)
     }
 
     /// Records that a webhook answered 410 Gone, and fails its pending alerts
@@ -498,6 +492,23 @@ impl Store {
             )
             .optional()?)
     }
+}
+
+/// [`Store::enqueue_health_event`] on a connection that may be inside a
+/// transaction (a group commit queues it with the feed's fetch record).
+pub(crate) fn enqueue_health_event(
+    conn: &Connection,
+    webhook: &str,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<AlertId, StoreError> {
+    let kind = payload["type"].as_str().unwrap_or("feed.health");
+    conn.execute(
+        "INSERT INTO alerts (msg_id, kind, article_id, watchlist, webhook, payload, created, next_attempt) \
+         VALUES (?1, ?2, NULL, '', ?3, ?4, ?5, ?5)",
+        params![crate::outbox::new_msg_id(), kind, webhook, payload.to_string(), ts(now)],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::outbox;
 use crate::story::{self, Fingerprint};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -230,19 +230,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
-        let mut report = IngestReport::default();
-        // Items this poll carries: none of them is a re-issue of another.
-        let in_poll: HashSet<(FeedId, &str)> = articles
-            .iter()
-            .map(|a| (a.feed_id, a.identity.as_str()))
-            .collect();
-        for (i, article) in articles.iter().enumerate() {
-            let item = Item {
-                article,
-                fingerprint: fingerprints.get(i).and_then(Option::as_ref),
-            };
-            ingest_one(&tx, item, matcher, now, &in_poll, &mut report)?;
-        }
+        let report = ingest_rows(&tx, articles, fingerprints, matcher, now)?;
         tx.commit()?;
         Ok(report)
     }
@@ -668,9 +656,34 @@ struct Item<'a> {
     fingerprint: Option<&'a Fingerprint>,
 }
 
+/// The rows of [`Store::ingest_fingerprinted`] on a connection inside a
+/// transaction (or a group's savepoint), which the caller commits.
+pub(crate) fn ingest_rows(
+    conn: &Connection,
+    articles: &[Article],
+    fingerprints: &[Option<Fingerprint>],
+    matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, StoreError> {
+    let mut report = IngestReport::default();
+    // Items this poll carries: none of them is a re-issue of another.
+    let in_poll: HashSet<(FeedId, &str)> = articles
+        .iter()
+        .map(|a| (a.feed_id, a.identity.as_str()))
+        .collect();
+    for (i, article) in articles.iter().enumerate() {
+        let item = Item {
+            article,
+            fingerprint: fingerprints.get(i).and_then(Option::as_ref),
+        };
+        ingest_one(conn, item, matcher, now, &in_poll, &mut report)?;
+    }
+    Ok(report)
+}
+
 /// Stores one article of a poll, per the rules of [`Store::ingest`].
 fn ingest_one(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     item: Item<'_>,
     matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
     now: DateTime<Utc>,
@@ -750,7 +763,7 @@ struct Near {
 /// Finds the new item's near-duplicates through the band index and checks each
 /// exactly; the most similar of each kind wins.
 fn near_duplicates(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     a: &Article,
     fingerprint: &Fingerprint,
     in_poll: &HashSet<(FeedId, &str)>,
@@ -814,7 +827,7 @@ fn near_duplicates(
 }
 
 fn find_source(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: FeedId,
     identity: &str,
 ) -> Result<Option<(ArticleId, Vec<u8>)>, StoreError> {
@@ -824,7 +837,7 @@ fn find_source(
         .optional()?)
 }
 
-fn find_by_url(tx: &Transaction<'_>, url: &str) -> Result<Option<ArticleId>, StoreError> {
+fn find_by_url(tx: &Connection, url: &str) -> Result<Option<ArticleId>, StoreError> {
     if url.is_empty() {
         return Ok(None);
     }
@@ -834,20 +847,20 @@ fn find_by_url(tx: &Transaction<'_>, url: &str) -> Result<Option<ArticleId>, Sto
         .optional()?)
 }
 
-fn has_source(tx: &Transaction<'_>, id: ArticleId, feed_id: FeedId) -> Result<bool, StoreError> {
+fn has_source(tx: &Connection, id: ArticleId, feed_id: FeedId) -> Result<bool, StoreError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM article_sources WHERE article_id = ?1 AND feed_id = ?2")?
         .exists(params![id, feed_id])?)
 }
 
-fn is_pruned(tx: &Transaction<'_>, feed_id: FeedId, identity: &str) -> Result<bool, StoreError> {
+fn is_pruned(tx: &Connection, feed_id: FeedId, identity: &str) -> Result<bool, StoreError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM pruned_sources WHERE feed_id = ?1 AND identity = ?2")?
         .exists(params![feed_id, identity])?)
 }
 
 fn insert_article(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     a: &Article,
     hash: &[u8],
     story: Option<ArticleId>,
@@ -878,7 +891,7 @@ fn insert_article(
 }
 
 fn insert_bands(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ArticleId,
     fingerprint: &Fingerprint,
 ) -> Result<(), StoreError> {
@@ -892,7 +905,7 @@ fn insert_bands(
 
 /// Deletes the band rows of article `id`, whose stored text has `fingerprint`.
 fn delete_bands(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ArticleId,
     fingerprint: &Fingerprint,
 ) -> Result<(), StoreError> {
@@ -905,7 +918,7 @@ fn delete_bands(
 }
 
 fn insert_source(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ArticleId,
     a: &Article,
     hash: &[u8],
@@ -923,7 +936,7 @@ fn insert_source(
 
 /// Links the article to its tags (its `article_tags` list and one
 /// `tag_articles` row per tag), adding values the dictionary lacks.
-fn insert_tags(tx: &Transaction<'_>, id: ArticleId, tags: &Tags) -> Result<(), StoreError> {
+fn insert_tags(tx: &Connection, id: ArticleId, tags: &Tags) -> Result<(), StoreError> {
     let mut known = tx.prepare_cached("SELECT id FROM tags WHERE kind = ?1 AND value = ?2")?;
     let mut add = tx.prepare_cached("INSERT INTO tags (kind, value) VALUES (?1, ?2)")?;
     let mut ids = Vec::new();
@@ -966,7 +979,7 @@ fn insert_tags(tx: &Transaction<'_>, id: ArticleId, tags: &Tags) -> Result<(), S
 /// ids with parameters `args`, selects: `tag_articles` rows by the ids listed
 /// in `article_tags`, then the lists.
 fn delete_tags(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     articles: &str,
     args: impl rusqlite::Params + Copy,
 ) -> Result<(), StoreError> {
@@ -987,7 +1000,7 @@ fn delete_tags(
 /// full-text index follows by trigger, the story bands here; the article stays
 /// in its story). Returns whether anything changed.
 fn update_text(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ArticleId,
     a: &Article,
     hash: &[u8],
@@ -1024,7 +1037,7 @@ fn update_text(
 /// A `per_story` match queues no alert for a webhook that an alert of the same
 /// watchlist already went to (or waits for) about any article of the story.
 pub(crate) fn apply_matches(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ArticleId,
     article: &Article,
     matches: &[Match],
@@ -1081,7 +1094,7 @@ fn row_fingerprint(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Fi
 
 /// Deletes the story band rows of the articles the next prune batch deletes
 /// (the same query as the batch's), by keys recomputed from their text.
-fn delete_pruned_bands(tx: &Transaction<'_>, cutoff: i64, batch: i64) -> Result<(), StoreError> {
+fn delete_pruned_bands(tx: &Connection, cutoff: i64, batch: i64) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, title, summary, body FROM articles WHERE id IN
            (SELECT id FROM articles WHERE fetched < ?1 ORDER BY fetched, id LIMIT ?2)",
@@ -1094,7 +1107,7 @@ fn delete_pruned_bands(tx: &Transaction<'_>, cutoff: i64, batch: i64) -> Result<
 }
 
 /// The story an article belongs to (see [`ArticleView::story`]).
-fn story_of(tx: &Transaction<'_>, id: ArticleId) -> Result<ArticleId, StoreError> {
+fn story_of(tx: &Connection, id: ArticleId) -> Result<ArticleId, StoreError> {
     Ok(tx
         .prepare_cached("SELECT COALESCE(story_id, id) FROM articles WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
@@ -1106,7 +1119,7 @@ fn story_of(tx: &Transaction<'_>, id: ArticleId) -> Result<ArticleId, StoreError
 /// `story`, including its first article after retention deleted it (alerts outlive
 /// their articles).
 fn story_alerted(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     story: ArticleId,
     watchlist: &str,
     webhook: &str,
@@ -1154,20 +1167,29 @@ impl Store {
         feed_id: FeedId,
         items: &[(&str, ArticleText<'_>)],
     ) -> Result<HashSet<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT content_hash FROM article_sources WHERE feed_id = ?1 AND identity = ?2",
-        )?;
-        let mut unchanged = HashSet::new();
-        for (identity, text) in items {
-            let stored: Option<Vec<u8>> = stmt
-                .query_row(params![feed_id, identity], |r| r.get(0))
-                .optional()?;
-            if stored.is_some_and(|h| h == text_hash(*text)) {
-                unchanged.insert((*identity).to_string());
-            }
-        }
-        Ok(unchanged)
+        unchanged_items(&self.conn, feed_id, items)
     }
+}
+
+/// [`Store::unchanged_items`] on a connection that may be inside a transaction.
+pub(crate) fn unchanged_items(
+    conn: &Connection,
+    feed_id: FeedId,
+    items: &[(&str, ArticleText<'_>)],
+) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content_hash FROM article_sources WHERE feed_id = ?1 AND identity = ?2",
+    )?;
+    let mut unchanged = HashSet::new();
+    for (identity, text) in items {
+        let stored: Option<Vec<u8>> = stmt
+            .query_row(params![feed_id, identity], |r| r.get(0))
+            .optional()?;
+        if stored.is_some_and(|h| h == text_hash(*text)) {
+            unchanged.insert((*identity).to_string());
+        }
+    }
+    Ok(unchanged)
 }
 
 #[cfg(test)]

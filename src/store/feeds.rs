@@ -5,7 +5,7 @@ use super::{Store, StoreError, from_ts, to_ts};
 use crate::config::FeedConfig;
 use crate::model::FeedId;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, named_params, params};
+use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
 use serde::Serialize;
 
 /// A feed as stored, with its health.
@@ -212,54 +212,59 @@ impl Store {
     /// [`StoreError::NoFeed`] when there is no such feed, or a database error.
     pub fn record_fetch(&mut self, id: FeedId, rec: &FetchRecord) -> Result<(), StoreError> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let result = self.update_fetch_state(id, rec);
+        let result = update_fetch_state(&self.conn, id, rec);
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         result
     }
+}
 
-    fn update_fetch_state(&mut self, id: FeedId, rec: &FetchRecord) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .prepare_cached(
-                "UPDATE feeds SET
-                    status = CASE WHEN :status = 'not_modified'
-                        THEN (CASE status WHEN 'quiet' THEN 'quiet' ELSE 'ok' END)
-                        ELSE :status END,
-                    last_http_status = :http_status,
-                    last_error = :error,
-                    etag = COALESCE(:etag, etag),
-                    last_modified = COALESCE(:last_modified, last_modified),
-                    current_url = COALESCE(:new_url, current_url),
-                    title = COALESCE(:title, title),
-                    last_polled = :at,
-                    last_success = CASE WHEN :success THEN :at ELSE last_success END,
-                    next_poll = :next_poll,
-                    retry_after = :retry_after,
-                    consecutive_failures = :failures,
-                    last_new_item = CASE WHEN :new_items > 0 THEN :at ELSE last_new_item END
-                 WHERE id = :id",
-            )?
-            .execute(named_params! {
-                ":id": id,
-                ":status": stored_status(rec.status),
-                ":http_status": rec.http_status,
-                ":error": rec.error,
-                ":etag": rec.etag,
-                ":last_modified": rec.last_modified,
-                ":new_url": rec.new_url,
-                ":title": rec.title,
-                ":at": to_ts(rec.at),
-                ":success": rec.status.is_success(),
-                ":next_poll": to_ts(rec.next_poll),
-                ":retry_after": rec.retry_after.map(to_ts),
-                ":failures": rec.consecutive_failures,
-                ":new_items": rec.new_items as i64,
-            })?;
-        if changed == 0 {
-            return Err(StoreError::NoFeed(id));
-        }
-        Ok(())
+/// The UPDATE of [`Store::record_fetch`], on a connection that may be inside a
+/// transaction (a group commit stores the record with the feed's articles).
+pub(crate) fn update_fetch_state(
+    conn: &Connection,
+    id: FeedId,
+    rec: &FetchRecord,
+) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE feeds SET
+                status = CASE WHEN :status = 'not_modified'
+                    THEN (CASE status WHEN 'quiet' THEN 'quiet' ELSE 'ok' END)
+                    ELSE :status END,
+                last_http_status = :http_status,
+                last_error = :error,
+                etag = COALESCE(:etag, etag),
+                last_modified = COALESCE(:last_modified, last_modified),
+                current_url = COALESCE(:new_url, current_url),
+                title = COALESCE(:title, title),
+                last_polled = :at,
+                last_success = CASE WHEN :success THEN :at ELSE last_success END,
+                next_poll = :next_poll,
+                retry_after = :retry_after,
+                consecutive_failures = :failures,
+                last_new_item = CASE WHEN :new_items > 0 THEN :at ELSE last_new_item END
+             WHERE id = :id",
+        )?
+        .execute(named_params! {
+            ":id": id,
+            ":status": stored_status(rec.status),
+            ":http_status": rec.http_status,
+            ":error": rec.error,
+            ":etag": rec.etag,
+            ":last_modified": rec.last_modified,
+            ":new_url": rec.new_url,
+            ":title": rec.title,
+            ":at": to_ts(rec.at),
+            ":success": rec.status.is_success(),
+            ":next_poll": to_ts(rec.next_poll),
+            ":retry_after": rec.retry_after.map(to_ts),
+            ":failures": rec.consecutive_failures,
+            ":new_items": rec.new_items as i64,
+        })?;
+    if changed == 0 {
+        return Err(StoreError::NoFeed(id));
     }
+    Ok(())
 }
 
 /// The status parameter of `record_fetch`'s UPDATE; `not_modified` is resolved there.

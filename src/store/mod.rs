@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod articles;
 pub mod feeds;
+pub mod group;
 pub mod search;
 pub mod stats;
 
