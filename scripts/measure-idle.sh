@@ -5,7 +5,7 @@
 #
 # Reports resident memory (VmRSS now, VmHWM = peak) from /proc/PID/status, and
 # CPU use between polls from /proc/PID/stat (utime + stime over a window).
-# Targets: under 30 MB resident and near 0% CPU.
+# Targets: under 30 MB (28.6 MiB) resident and near 0% CPU.
 #
 #   scripts/measure-idle.sh              # builds target/release/steppewatch first
 #   FEEDS=200 WINDOW=60 scripts/measure-idle.sh
@@ -111,10 +111,10 @@ health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/hea
 printf 'feeds configured        %d (%d polls failed)\n' "$FEEDS" "$failed"
 printf 'articles stored         %d\n' "$articles"
 printf 'first round of polls    %.1f s\n' "$first_round"
-printf 'resident memory idle    %.1f MB (VmRSS)\n' "$(echo "$rss / 1024" | bc -l)"
-printf 'resident memory peak    %.1f MB (VmHWM)\n' "$(echo "$hwm / 1024" | bc -l)"
-printf '  of which heap etc.    %.1f MB (RssAnon)\n' "$(echo "$anon / 1024" | bc -l)"
-printf '  of which file pages   %.1f MB (RssFile: the binary and libraries, shared and reclaimable)\n' "$(echo "$file / 1024" | bc -l)"
+printf 'resident memory idle    %.1f MiB (VmRSS)\n' "$(echo "$rss / 1024" | bc -l)"
+printf 'resident memory peak    %.1f MiB (VmHWM)\n' "$(echo "$hwm / 1024" | bc -l)"
+printf '  of which heap etc.    %.1f MiB (RssAnon)\n' "$(echo "$anon / 1024" | bc -l)"
+printf '  of which file pages   %.1f MiB (RssFile: the binary and libraries, shared and reclaimable)\n' "$(echo "$file / 1024" | bc -l)"
 printf 'threads                 %d\n' "$threads"
 printf 'CPU between polls       %s%% over %d s (%d ticks)\n' "$cpu" "$WINDOW" "$((t1 - t0))"
 printf '/healthz                %s\n' "$health"
