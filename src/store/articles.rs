@@ -890,17 +890,18 @@ fn insert_article(
     Ok(id)
 }
 
+/// Adds the band rows of article `id`, whose text has `fingerprint`.
 fn insert_bands(
     tx: &Connection,
     id: ArticleId,
     fingerprint: &Fingerprint,
 ) -> Result<(), StoreError> {
-    let mut stmt =
-        tx.prepare_cached("INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?1, ?2)")?;
-    for key in fingerprint.bands() {
-        stmt.execute(params![key, id])?;
-    }
-    Ok(())
+    each_band(
+        tx,
+        "INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?1, ?2)",
+        id,
+        fingerprint,
+    )
 }
 
 /// Deletes the band rows of article `id`, whose stored text has `fingerprint`.
@@ -909,8 +910,22 @@ fn delete_bands(
     id: ArticleId,
     fingerprint: &Fingerprint,
 ) -> Result<(), StoreError> {
-    let mut stmt =
-        tx.prepare_cached("DELETE FROM story_bands WHERE key = ?1 AND article_id = ?2")?;
+    each_band(
+        tx,
+        "DELETE FROM story_bands WHERE key = ?1 AND article_id = ?2",
+        id,
+        fingerprint,
+    )
+}
+
+/// Runs `sql` with (band key, `id`) for each band of `fingerprint`.
+fn each_band(
+    tx: &Connection,
+    sql: &str,
+    id: ArticleId,
+    fingerprint: &Fingerprint,
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(sql)?;
     for key in fingerprint.bands() {
         stmt.execute(params![key, id])?;
     }
