@@ -231,6 +231,7 @@ impl Store {
     ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
         let report = ingest_rows(&tx, articles, fingerprints, matcher, now)?;
+        super::search::index_new_articles(&tx)?;
         tx.commit()?;
         Ok(report)
     }

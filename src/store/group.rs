@@ -96,6 +96,8 @@ impl Group<'_> {
                 Some("the group transaction was rolled back by SQLite".into()),
             )));
         }
+        // After every savepoint: one index segment for the whole group.
+        super::search::index_new_articles(self.conn)?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
     }
@@ -281,5 +283,72 @@ mod tests {
             sync, 2,
             "FULL again after a group that did not wait for the disk"
         );
+    }
+
+    #[test]
+    fn issue10_the_group_indexes_its_articles_once_as_last_written() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut none = |_: &Article| Vec::new();
+        let mut group = store.begin_group(true).unwrap();
+        let mut draft = article(a, "1", "https://a.test/1", "Draft about Bishkek");
+        draft.fetched = t(1, 0);
+        group
+            .isolated(|w| w.ingest(&[draft.clone()], &[], &mut none, t(1, 0)))
+            .unwrap()
+            .unwrap();
+        // Edited before the group commits: the index must get the edit only.
+        let edited = Article {
+            title: "Final about Osh".into(),
+            summary: String::new(),
+            body: "Osh only".into(),
+            ..draft
+        };
+        group
+            .isolated(|w| w.ingest(&[edited], &[], &mut none, t(1, 1)))
+            .unwrap()
+            .unwrap();
+        let failed: Result<(), StoreError> = group
+            .isolated(|w| {
+                let gone = [article(b, "2", "https://b.test/2", "Rolled back Osh")];
+                w.ingest(&gone, &[], &mut none, t(1, 0))?;
+                Err(StoreError::NoFeed(b))
+            })
+            .unwrap();
+        assert!(failed.is_err());
+        group.commit().unwrap();
+
+        assert!(store.search("Bishkek", 10).unwrap().is_empty());
+        let hits = store.search("Osh", 10).unwrap();
+        assert_eq!(
+            hits.len(),
+            1,
+            "the edit is indexed once, the rolled-back feed not"
+        );
+        assert_eq!(hits[0].article.title, "Final about Osh");
+        store
+            .conn
+            .execute(
+                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .unwrap();
+
+        // Indexed articles are edited and deleted in the index as before.
+        let later = Article {
+            title: "Osh and Khujand".into(),
+            ..article(a, "1", "https://a.test/1", "")
+        };
+        store.ingest(&[later], &mut none, t(2, 0)).unwrap();
+        assert_eq!(store.search("Khujand", 10).unwrap().len(), 1);
+        assert_eq!(store.prune(t(9, 0), t(9, 0), 10).unwrap(), 1);
+        assert!(store.search("Osh", 10).unwrap().is_empty());
+        store
+            .conn
+            .execute(
+                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .unwrap();
     }
 }

@@ -32,6 +32,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0002_alert_delivery.sql")),
     M::up(include_str!("../../migrations/0003_stories.sql")),
     M::up(include_str!("../../migrations/0004_compact_store.sql")),
+    M::up(include_str!("../../migrations/0005_batched_fts.sql")),
 ];
 
 pub const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -621,6 +622,13 @@ mod tests {
             .optional()
             .unwrap();
         assert_eq!(fk, None);
+        store
+            .conn
+            .execute(
+                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .unwrap();
     }
 
     fn hit_ids(store: &Store, query: &str) -> Vec<i64> {

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::model::ArticleId;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -60,6 +60,35 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Adds the articles stored since the last call (those above
+/// `fts_progress.indexed_to`) to the full-text index, in one statement. The
+/// store calls it in every transaction that inserts articles, just before the
+/// commit: FTS5 starts a new index segment at every savepoint, and SQLite opens
+/// one for each statement that fires a trigger, so indexing by an insert
+/// trigger made a segment per article and most of the index's cost was merging
+/// them back (migrations/0005_batched_fts.sql).
+///
+/// # Errors
+/// A database error; the caller's transaction should then roll back.
+pub(super) fn index_new_articles(conn: &Connection) -> Result<(), StoreError> {
+    let (indexed_to, newest): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT indexed_to, (SELECT COALESCE(MAX(id), 0) FROM articles) FROM fts_progress",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if newest <= indexed_to {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO articles_fts (rowid, title, summary, body)
+         SELECT id, title, summary, body FROM articles WHERE id > ?1 ORDER BY id",
+    )?
+    .execute([indexed_to])?;
+    conn.prepare_cached("UPDATE fts_progress SET indexed_to = ?1")?
+        .execute([newest])?;
+    Ok(())
 }
 
 /// The user's query as an FTS5 expression: each word or phrase quoted (so
