@@ -239,6 +239,7 @@ async fn prepare_off_lock(
     let (fetched, unchanged) = if feed.last_success.is_some() {
         let (store, feed_id) = (ctx.store.clone(), feed.id);
         with_parsed(fetched, move |parsed| {
+            let parsed = &*parsed;
             let store = store.lock().unwrap_or_else(|p| p.into_inner());
             store
                 .unchanged_items(feed_id, &item_texts(parsed))
@@ -263,11 +264,11 @@ async fn prepare_off_lock(
 /// Runs `f` over the parsed feed on a blocking thread; `None` when there is
 /// no parsed feed.
 async fn with_parsed<T: Send + 'static>(
-    fetched: Fetch,
-    f: impl FnOnce(&ParsedFeed) -> T + Send + 'static,
+    mut fetched: Fetch,
+    f: impl FnOnce(&mut ParsedFeed) -> T + Send + 'static,
 ) -> (Fetch, Option<T>) {
     tokio::task::spawn_blocking(move || {
-        let out = match &fetched {
+        let out = match &mut fetched {
             Fetch::Parsed(_, parsed) => Some(f(parsed)),
             _ => None,
         };
@@ -297,7 +298,8 @@ fn item_texts(parsed: &ParsedFeed) -> Vec<(&str, ArticleText<'_>)> {
 fn parse(cfg: &FeedConfig, body: &Fetched) -> Result<ParsedFeed, String> {
     let result = match cfg.kind {
         FeedKind::Feed => {
-            crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
+            // The store keeps plain text only, so no sanitised HTML copy.
+            crate::parser::parse_text(&body.body, body.content_type.as_deref(), &body.final_url)
         }
         FeedKind::Html => {
             let html = String::from_utf8_lossy(&body.body);
@@ -418,25 +420,32 @@ type Prepared = Result<Ready, String>;
 /// store compares (identity, URL, text). Runs on a blocking thread before
 /// the store is locked, so that several feeds' items are processed at once
 /// while one feed stores; a panic in a stage becomes this feed's error.
+///
+/// The items' text moves into the articles (the items keep their identity,
+/// link and dates, which the fetch record reads): a queued poll holds its
+/// text once, not twice.
 fn prepare(
     engine: &Engine,
     feed: &FeedRow,
-    parsed: &ParsedFeed,
+    parsed: &mut ParsedFeed,
     unchanged: &HashSet<String>,
     now: DateTime<Utc>,
 ) -> Prepared {
     let name = feed_name(feed, parsed);
-    let skip = skippable(parsed, unchanged);
+    let skip: Vec<bool> = {
+        let skip = skippable(parsed, unchanged);
+        let skip = |i: &Item| skip.contains(i.identity.as_str());
+        parsed.items.iter().map(skip).collect()
+    };
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut ready = Ready {
             articles: Vec::with_capacity(parsed.items.len()),
             matches: Vec::with_capacity(parsed.items.len()),
             fingerprints: Vec::with_capacity(parsed.items.len()),
         };
-        for item in &parsed.items {
-            let mut article = unprepared_article(feed.id, &name, item, now);
-            let matches =
-                (!skip.contains(item.identity.as_str())).then(|| analyse(engine, &mut article));
+        for (item, skip) in parsed.items.iter_mut().zip(skip) {
+            let mut article = take_article(feed.id, &name, item, now);
+            let matches = (!skip).then(|| analyse(engine, &mut article));
             let fingerprint = matches
                 .is_some()
                 .then(|| story::fingerprint(article.text()));
@@ -627,6 +636,7 @@ fn settle(group: &mut Group<'_>, job: &mut Job) -> PollSummary {
         Fetch::Parsed(body, parsed) => {
             let prepared =
                 prepared.get_or_insert_with(|| prepare(engine, feed, parsed, &HashSet::new(), now));
+            let parsed = &*parsed;
             let stored = match prepared {
                 Ok(ready) => guarded_ingest(group, engine, feed, ready, now),
                 Err(error) => Err(error.clone()),
@@ -835,14 +845,15 @@ pub fn to_article(
     item: &Item,
     now: DateTime<Utc>,
 ) -> Article {
-    let mut article = unprepared_article(feed_id, feed, item, now);
+    let mut article = take_article(feed_id, feed, &mut item.clone(), now);
     analyse(engine, &mut article);
     article
 }
 
 /// An item as an article before language detection and tagging: what the
-/// store compares to find it unchanged.
-fn unprepared_article(feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>) -> Article {
+/// store compares to find it unchanged. The item's text (title, summary,
+/// body, HTML) moves into the article, leaving the item empty of it.
+fn take_article(feed_id: i64, feed: &str, item: &mut Item, now: DateTime<Utc>) -> Article {
     let url = item
         .url
         .as_deref()
@@ -853,14 +864,15 @@ fn unprepared_article(feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>)
         .or(item.updated)
         .map(|p| crate::parser::clamp_published(p, now))
         .unwrap_or(now);
+    item.body_html = None;
     Article {
         feed_id,
         feed: feed.to_string(),
         identity: item.identity.clone(),
         url,
-        title: item.title.clone(),
-        summary: item.summary.clone(),
-        body: item.body.clone(),
+        title: std::mem::take(&mut item.title),
+        summary: std::mem::take(&mut item.summary),
+        body: std::mem::take(&mut item.body),
         lang: None,
         published,
         fetched: now,
@@ -1163,14 +1175,14 @@ url = "https://hooks.example.org/chat"
 
         // The poller compared the item while it was stored with this text...
         let (feed, _) = row(&ctx, &engine);
-        let parsed_v2 = crate::parser::parse(
+        let mut parsed_v2 = crate::parser::parse(
             rss(&[("a", URUMQI)]).as_bytes(),
             Some("application/rss+xml"),
             &url,
         )
         .unwrap();
         let unchanged: HashSet<String> = [parsed_v2.items[0].identity.clone()].into();
-        let mut ready = prepare(&engine, &feed, &parsed_v2, &unchanged, Utc::now()).unwrap();
+        let mut ready = prepare(&engine, &feed, &mut parsed_v2, &unchanged, Utc::now()).unwrap();
         assert_eq!(ready.prepared(), 0, "skipped as unchanged");
         // ...but the store holds another text by the time it ingests.
         let mut store = ctx.store.lock().unwrap();
@@ -1196,7 +1208,7 @@ url = "https://hooks.example.org/chat"
         let mut answers = Vec::new();
         for (n, (row, doc)) in rows.iter().zip(docs).enumerate() {
             let url = format!("https://news.example.org/{n}.xml");
-            let parsed =
+            let mut parsed =
                 crate::parser::parse(doc.as_bytes(), Some("application/rss+xml"), &url).unwrap();
             let body = Fetched {
                 body: Vec::new(),
@@ -1208,7 +1220,7 @@ url = "https://hooks.example.org/chat"
                 max_age: None,
                 status: 200,
             };
-            let prepared = prepare(engine, row, &parsed, &HashSet::new(), now);
+            let prepared = prepare(engine, row, &mut parsed, &HashSet::new(), now);
             let (reply, answer) = oneshot::channel();
             jobs.push(Job {
                 engine: engine.clone(),
