@@ -36,9 +36,10 @@ pub fn release_free() {}
 /// Malloc arenas the daemon's threads share. glibc gives each thread that
 /// meets a locked arena one of its own, up to eight per core, and every arena
 /// keeps its own free pages: with a pool of blocking threads that is 18-27 MB
-/// of a cold run's peak (docs/performance.md). Two keep the writer and the
-/// preparing thread from waiting on one lock.
-pub const MALLOC_ARENAS: i32 = 2;
+/// of a cold run's peak (docs/performance.md). One rather than two (the writer
+/// and the preparing thread each had one): cold ingest bench peak RSS 35.0 ->
+/// 33.9 MiB, CPU time within the noise (4.3 s and 4.1-4.6 s).
+pub const MALLOC_ARENAS: i32 = 1;
 
 /// Allocations at least this large get pages of their own from the kernel
 /// (`mmap`) and give them back when freed. glibc's default starts at 128 KiB
