@@ -194,7 +194,9 @@ async fn run_once(shared: &Arc<Shared>) -> anyhow::Result<()> {
         let (shared, engine, limit) = (shared.clone(), engine.clone(), limit.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            poll::poll_feed(&shared.poll, engine, row, cfg).await
+            // Boxed: the poll's state (about 4 KB) is allocated once it may
+            // run, not for each of the 200 tasks waiting for a permit.
+            Box::pin(poll::poll_feed(&shared.poll, engine, row, cfg)).await
         });
     }
     let mut total = PollSummary::default();
@@ -316,7 +318,8 @@ fn start_due(
         tracker.spawn(async move {
             let id = row.id;
             if let Ok(_permit) = limit.acquire_owned().await {
-                poll::poll_feed(&shared.poll, engine, row, cfg).await;
+                // Boxed, so that a waiting task does not hold the poll's state.
+                Box::pin(poll::poll_feed(&shared.poll, engine, row, cfg)).await;
             }
             in_flight
                 .lock()

@@ -7,8 +7,9 @@
 //! whichever poll gets the writer's turn ([`PollContext::writer`]) stores
 //! every queued poll (up to [`MAX_GROUP_FEEDS`]) in one group transaction,
 //! each feed in its own savepoint (`store::group`), and answers each with its
-//! own summary. At most [`MAX_UNSTORED_FEEDS`] parsed feeds are prepared or
-//! queued at once.
+//! own summary. Feeds parsed, prepared or queued at once are bounded by the
+//! size of their bodies ([`MAX_UNSTORED_BYTES`]), so fetched feeds wait
+//! unparsed while the writer is behind.
 
 use crate::config::{FeedConfig, FeedKind};
 use crate::engine::Engine;
@@ -27,7 +28,7 @@ use std::collections::{HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -51,8 +52,8 @@ pub struct PollContext {
     /// one group). The others wait here asynchronously rather than on the
     /// store's lock in a blocking thread.
     pub writer: Arc<Semaphore>,
-    /// Parsed feeds being prepared or waiting to be stored
-    /// ([`MAX_UNSTORED_FEEDS`]).
+    /// Body bytes of the feeds being parsed, prepared or waiting to be
+    /// stored, one permit per KiB ([`MAX_UNSTORED_BYTES`]).
     pub unstored: Semaphore,
     /// Polls ready to store, in arrival order.
     queue: Mutex<VecDeque<Job>>,
@@ -73,7 +74,7 @@ impl PollContext {
             shutdown,
             cpu: Arc::new(Semaphore::new(cpu_slots())),
             writer: Arc::new(Semaphore::new(1)),
-            unstored: Semaphore::new(MAX_UNSTORED_FEEDS),
+            unstored: Semaphore::new(UNSTORED_KIB),
             queue: Mutex::new(VecDeque::new()),
         }
     }
@@ -100,14 +101,23 @@ pub const MAX_GROUP_FEEDS: usize = 8;
 /// not make one long transaction (readers' WAL grows, every poll in it waits).
 pub const MAX_GROUP_ARTICLES: usize = 800;
 
-/// Most parsed feeds holding prepared-but-unstored data (articles, tags,
-/// matches, story fingerprints) at once: a group being stored and most of
-/// the next one being prepared. Feeds past it wait after parsing; preparing
-/// them earlier would only hold memory, since the writer is the slower stage.
-/// `[poll] concurrency` (16 by default) already bounds the polls in flight,
-/// so this saves little there: cold bench peak RSS 51.4-52.3 MiB against
-/// 52.5-54.5 MiB without the bound, with no measurable cost in time.
-pub const MAX_UNSTORED_FEEDS: usize = 12;
+/// Most body bytes of fetched feeds being parsed, prepared or queued for
+/// the writer at once; a feed's parsed items, prepared articles and story
+/// fingerprints take about as much memory as its body. A fetched feed waits
+/// for room before it is parsed, so when the writer (the slower stage) falls
+/// behind, the feeds behind it wait as raw bodies (at most `[poll]
+/// concurrency` of them) instead of as parsed and prepared data. A body larger
+/// than the whole budget waits until nothing else is unstored.
+///
+/// 1 MiB is about a group ([`MAX_GROUP_FEEDS`]) of the cold ingest bench's
+/// 120 KB feeds, split between the group being stored and the feeds being
+/// prepared for the next. Cold bench peak RSS (thin LTO, one malloc arena):
+/// 37.5 MiB with 1.5 MiB, 33.9 MiB with 1 MiB, 33.0 MiB with 768 KiB, with no
+/// CPU time difference beyond the noise (4.1-4.6 s).
+pub const MAX_UNSTORED_BYTES: usize = 1024 * 1024;
+
+/// [`MAX_UNSTORED_BYTES`] in the KiB permits of [`PollContext::unstored`].
+const UNSTORED_KIB: usize = MAX_UNSTORED_BYTES / 1024;
 
 /// The result of one poll, for logs and `run --once`.
 #[derive(Debug, Clone, Default)]
@@ -150,17 +160,14 @@ pub async fn poll_feed(
     // only, as an error recorded on the feed.
     let work = AssertUnwindSafe(fetch_and_parse(ctx, &feed, &cfg)).catch_unwind();
     let fetched = tokio::select! {
-        fetched = work => fetched.unwrap_or_else(|panic| Fetch::Unparsable(internal_error(&*panic))),
+        fetched = work => fetched.unwrap_or_else(|panic| (Fetch::Unparsable(internal_error(&*panic)), None)),
         () = ctx.shutdown.cancelled() => {
             info!("poll abandoned at shutdown before anything was stored");
             return PollSummary::default();
         }
     };
-    // Held until this poll is stored; the semaphore is never closed.
-    let _unstored = match fetched {
-        Fetch::Parsed(..) => Some(ctx.unstored.acquire().await),
-        _ => None,
-    };
+    // `_unstored` is held until this poll is stored.
+    let (fetched, _unstored) = fetched;
     let now = Utc::now();
     let (fetched, prepared) = prepare_off_lock(ctx, &engine, &feed, fetched, now).await;
     let (reply, answer) = oneshot::channel();
@@ -185,17 +192,48 @@ pub async fn poll_feed(
     summary
 }
 
-/// Fetch, parse, and complete teasers with their article pages.
-async fn fetch_and_parse(ctx: &PollContext, feed: &FeedRow, cfg: &FeedConfig) -> Fetch {
+/// Fetch, parse, and complete teasers with their article pages. A fetched
+/// body waits for its room in [`PollContext::unstored`] before it is parsed;
+/// the permit comes back with the parsed feed, to be held until it is stored.
+async fn fetch_and_parse<'c>(
+    ctx: &'c PollContext,
+    feed: &FeedRow,
+    cfg: &FeedConfig,
+) -> (Fetch, Option<SemaphorePermit<'c>>) {
     let conditional = Conditional {
         etag: feed.etag.clone(),
         last_modified: feed.last_modified.clone(),
     };
     let body = match ctx.fetcher.fetch(&feed.current_url, &conditional).await {
-        Ok(FetchOutcome::NotModified { max_age }) => return Fetch::NotModified(max_age),
+        Ok(FetchOutcome::NotModified { max_age }) => return (Fetch::NotModified(max_age), None),
         Ok(FetchOutcome::Fetched(body)) => body,
-        Err(e) => return Fetch::Failed(e),
+        Err(e) => return (Fetch::Failed(e), None),
     };
+    let unstored = room_for(&ctx.unstored, body.body.len()).await;
+    (
+        parse_and_complete(ctx, feed, cfg, body).await,
+        Some(unstored),
+    )
+}
+
+/// Waits for `bytes` (in KiB permits, at least one, at most all of them) of
+/// the unstored budget. The semaphore is never closed.
+async fn room_for(unstored: &Semaphore, bytes: usize) -> SemaphorePermit<'_> {
+    let kib = bytes.div_ceil(1024).clamp(1, UNSTORED_KIB);
+    let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+    unstored
+        .acquire_many(kib)
+        .await
+        .expect("the unstored budget is never closed")
+}
+
+/// Parses a fetched body and completes teasers with their article pages.
+async fn parse_and_complete(
+    ctx: &PollContext,
+    feed: &FeedRow,
+    cfg: &FeedConfig,
+    body: Fetched,
+) -> Fetch {
     let (body, parsed) = {
         let cfg = cfg.clone();
         let _slot = ctx.cpu.acquire().await;
@@ -239,6 +277,7 @@ async fn prepare_off_lock(
     let (fetched, unchanged) = if feed.last_success.is_some() {
         let (store, feed_id) = (ctx.store.clone(), feed.id);
         with_parsed(fetched, move |parsed| {
+            let parsed = &*parsed;
             let store = store.lock().unwrap_or_else(|p| p.into_inner());
             store
                 .unchanged_items(feed_id, &item_texts(parsed))
@@ -263,11 +302,11 @@ async fn prepare_off_lock(
 /// Runs `f` over the parsed feed on a blocking thread; `None` when there is
 /// no parsed feed.
 async fn with_parsed<T: Send + 'static>(
-    fetched: Fetch,
-    f: impl FnOnce(&ParsedFeed) -> T + Send + 'static,
+    mut fetched: Fetch,
+    f: impl FnOnce(&mut ParsedFeed) -> T + Send + 'static,
 ) -> (Fetch, Option<T>) {
     tokio::task::spawn_blocking(move || {
-        let out = match &fetched {
+        let out = match &mut fetched {
             Fetch::Parsed(_, parsed) => Some(f(parsed)),
             _ => None,
         };
@@ -297,7 +336,8 @@ fn item_texts(parsed: &ParsedFeed) -> Vec<(&str, ArticleText<'_>)> {
 fn parse(cfg: &FeedConfig, body: &Fetched) -> Result<ParsedFeed, String> {
     let result = match cfg.kind {
         FeedKind::Feed => {
-            crate::parser::parse(&body.body, body.content_type.as_deref(), &body.final_url)
+            // The store keeps plain text only, so no sanitised HTML copy.
+            crate::parser::parse_text(&body.body, body.content_type.as_deref(), &body.final_url)
         }
         FeedKind::Html => {
             let html = String::from_utf8_lossy(&body.body);
@@ -418,25 +458,32 @@ type Prepared = Result<Ready, String>;
 /// store compares (identity, URL, text). Runs on a blocking thread before
 /// the store is locked, so that several feeds' items are processed at once
 /// while one feed stores; a panic in a stage becomes this feed's error.
+///
+/// The items' text moves into the articles (the items keep their identity,
+/// link and dates, which the fetch record reads): a queued poll holds its
+/// text once, not twice.
 fn prepare(
     engine: &Engine,
     feed: &FeedRow,
-    parsed: &ParsedFeed,
+    parsed: &mut ParsedFeed,
     unchanged: &HashSet<String>,
     now: DateTime<Utc>,
 ) -> Prepared {
     let name = feed_name(feed, parsed);
-    let skip = skippable(parsed, unchanged);
+    let skip: Vec<bool> = {
+        let skip = skippable(parsed, unchanged);
+        let skip = |i: &Item| skip.contains(i.identity.as_str());
+        parsed.items.iter().map(skip).collect()
+    };
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut ready = Ready {
             articles: Vec::with_capacity(parsed.items.len()),
             matches: Vec::with_capacity(parsed.items.len()),
             fingerprints: Vec::with_capacity(parsed.items.len()),
         };
-        for item in &parsed.items {
-            let mut article = unprepared_article(feed.id, &name, item, now);
-            let matches =
-                (!skip.contains(item.identity.as_str())).then(|| analyse(engine, &mut article));
+        for (item, skip) in parsed.items.iter_mut().zip(skip) {
+            let mut article = take_article(feed.id, &name, item, now);
+            let matches = (!skip).then(|| analyse(engine, &mut article));
             let fingerprint = matches
                 .is_some()
                 .then(|| story::fingerprint(article.text()));
@@ -627,6 +674,7 @@ fn settle(group: &mut Group<'_>, job: &mut Job) -> PollSummary {
         Fetch::Parsed(body, parsed) => {
             let prepared =
                 prepared.get_or_insert_with(|| prepare(engine, feed, parsed, &HashSet::new(), now));
+            let parsed = &*parsed;
             let stored = match prepared {
                 Ok(ready) => guarded_ingest(group, engine, feed, ready, now),
                 Err(error) => Err(error.clone()),
@@ -835,14 +883,15 @@ pub fn to_article(
     item: &Item,
     now: DateTime<Utc>,
 ) -> Article {
-    let mut article = unprepared_article(feed_id, feed, item, now);
+    let mut article = take_article(feed_id, feed, &mut item.clone(), now);
     analyse(engine, &mut article);
     article
 }
 
 /// An item as an article before language detection and tagging: what the
-/// store compares to find it unchanged.
-fn unprepared_article(feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>) -> Article {
+/// store compares to find it unchanged. The item's text (title, summary,
+/// body, HTML) moves into the article, leaving the item empty of it.
+fn take_article(feed_id: i64, feed: &str, item: &mut Item, now: DateTime<Utc>) -> Article {
     let url = item
         .url
         .as_deref()
@@ -853,14 +902,15 @@ fn unprepared_article(feed_id: i64, feed: &str, item: &Item, now: DateTime<Utc>)
         .or(item.updated)
         .map(|p| crate::parser::clamp_published(p, now))
         .unwrap_or(now);
+    item.body_html = None;
     Article {
         feed_id,
         feed: feed.to_string(),
         identity: item.identity.clone(),
         url,
-        title: item.title.clone(),
-        summary: item.summary.clone(),
-        body: item.body.clone(),
+        title: std::mem::take(&mut item.title),
+        summary: std::mem::take(&mut item.summary),
+        body: std::mem::take(&mut item.body),
         lang: None,
         published,
         fetched: now,
@@ -1163,14 +1213,14 @@ url = "https://hooks.example.org/chat"
 
         // The poller compared the item while it was stored with this text...
         let (feed, _) = row(&ctx, &engine);
-        let parsed_v2 = crate::parser::parse(
+        let mut parsed_v2 = crate::parser::parse(
             rss(&[("a", URUMQI)]).as_bytes(),
             Some("application/rss+xml"),
             &url,
         )
         .unwrap();
         let unchanged: HashSet<String> = [parsed_v2.items[0].identity.clone()].into();
-        let mut ready = prepare(&engine, &feed, &parsed_v2, &unchanged, Utc::now()).unwrap();
+        let mut ready = prepare(&engine, &feed, &mut parsed_v2, &unchanged, Utc::now()).unwrap();
         assert_eq!(ready.prepared(), 0, "skipped as unchanged");
         // ...but the store holds another text by the time it ingests.
         let mut store = ctx.store.lock().unwrap();
@@ -1196,7 +1246,7 @@ url = "https://hooks.example.org/chat"
         let mut answers = Vec::new();
         for (n, (row, doc)) in rows.iter().zip(docs).enumerate() {
             let url = format!("https://news.example.org/{n}.xml");
-            let parsed =
+            let mut parsed =
                 crate::parser::parse(doc.as_bytes(), Some("application/rss+xml"), &url).unwrap();
             let body = Fetched {
                 body: Vec::new(),
@@ -1208,7 +1258,7 @@ url = "https://hooks.example.org/chat"
                 max_age: None,
                 status: 200,
             };
-            let prepared = prepare(engine, row, &parsed, &HashSet::new(), now);
+            let prepared = prepare(engine, row, &mut parsed, &HashSet::new(), now);
             let (reply, answer) = oneshot::channel();
             jobs.push(Job {
                 engine: engine.clone(),
@@ -1332,5 +1382,98 @@ url = "https://hooks.example.org/chat"
         assert_eq!(take_group(&queue).len(), MAX_GROUP_FEEDS);
         assert_eq!(take_group(&queue).len(), 3);
         assert!(take_group(&queue).is_empty());
+    }
+
+    #[tokio::test]
+    async fn issue10_a_body_waits_unparsed_while_the_unstored_budget_is_full() {
+        // Two feeds whose bodies are each over half the budget: while the
+        // writer is held, the first is parsed and queued, the second is
+        // fetched but waits for room; once the writer runs both are stored.
+        let text = FILLER.repeat(4);
+        let items = |feed: &str| -> Vec<(String, &str)> {
+            let n = MAX_UNSTORED_BYTES * 55 / 100 / (text.len() + FILLER.len());
+            (0..n)
+                .map(|i| (format!("{feed}{i}"), text.as_str()))
+                .collect()
+        };
+        let doc = |feed| {
+            let items = items(feed);
+            let items: Vec<(&str, &str)> = items.iter().map(|(g, t)| (g.as_str(), *t)).collect();
+            rss(&items)
+        };
+        let (a, b) = (doc("a"), doc("b"));
+        assert!(a.len() > MAX_UNSTORED_BYTES / 2 && a.len() < MAX_UNSTORED_BYTES);
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let app = {
+            let (a, b, requests) = (a.clone(), b.clone(), requests.clone());
+            let serve = move |body: String, requests: Arc<std::sync::atomic::AtomicUsize>| {
+                move || async move {
+                    requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+                }
+            };
+            axum::Router::new()
+                .route("/a.xml", axum::routing::get(serve(a, requests.clone())))
+                .route("/b.xml", axum::routing::get(serve(b, requests)))
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "[storage]\npath = \"{}\"\n\n[fetch]\nallow_private = true\n\n\
+             [[feed]]\nurl = \"http://{addr}/a.xml\"\n\n[[feed]]\nurl = \"http://{addr}/b.xml\"\n{WATCHLISTS}",
+            dir.path().join("test.db").display()
+        );
+        let config = Config::from_toml(&toml, &dir.path().join("test.toml")).unwrap();
+        let engine = Arc::new(Engine::build(config).unwrap());
+        let ctx = context(&engine);
+        let rows = lock(&ctx.store)
+            .sync_feeds(&engine.config.feeds, Utc::now())
+            .unwrap();
+        let writer = ctx.writer.clone().acquire_owned().await.unwrap();
+        let polls = rows
+            .iter()
+            .zip(&engine.config.feeds)
+            .map(|(row, cfg)| poll_feed(&ctx, engine.clone(), row.clone(), cfg.clone()));
+        let polls = futures_util::future::join_all(polls);
+        let watch = async {
+            while requests.load(std::sync::atomic::Ordering::SeqCst) < 2
+                || lock(&ctx.queue).is_empty()
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Both bodies fetched, one poll queued: the other must still be
+            // waiting for room, however long the writer is held.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(lock(&ctx.queue).len(), 1, "the second feed waits unparsed");
+            assert!(ctx.unstored.available_permits() < a.len() / 1024);
+            drop(writer);
+        };
+        let (summaries, ()) = tokio::join!(polls, watch);
+        let expected = items("a").len();
+        for summary in summaries {
+            assert_eq!(summary.error, None);
+            assert_eq!(summary.new, expected);
+        }
+        assert_eq!(
+            ctx.unstored.available_permits(),
+            UNSTORED_KIB,
+            "all room back"
+        );
+    }
+
+    #[tokio::test]
+    async fn issue10_a_body_larger_than_the_budget_takes_all_of_it_and_an_empty_one_a_kib() {
+        let budget = Semaphore::new(UNSTORED_KIB);
+        let huge = room_for(&budget, 10 * MAX_UNSTORED_BYTES).await;
+        assert_eq!(budget.available_permits(), 0);
+        drop(huge);
+        let empty = room_for(&budget, 0).await;
+        assert_eq!(budget.available_permits(), UNSTORED_KIB - 1);
+        drop(empty);
+        let body = room_for(&budget, 1025).await;
+        assert_eq!(budget.available_permits(), UNSTORED_KIB - 2);
+        drop(body);
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 pub fn run(path: &Path, once: bool) -> CliResult {
-    crate::memory::limit_arenas();
+    crate::memory::tune_malloc();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -34,14 +34,24 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
 /// that has seen many hosts (article pages, discovery) does not grow forever.
 const HOST_LIMITS_PRUNE_AT: usize = 1024;
 
-/// How long a connection waits in the pool for another request to its host.
-/// Long enough for the next feed or article page of the same site in one
-/// round (they are fetched in a burst), far shorter than any poll interval,
-/// so connections do not idle between rounds. Each pooled connection keeps its
-/// read buffer, which grows to about 400 KB on feed-sized bodies: with
-/// reqwest's default of 90 s, a round over 50 hosts held about 9 MB of them
-/// (heaptrack, docs/performance.md).
+/// How long a connection waits in the pool for another article page of its
+/// site (a poll's pages are fetched in a burst), far shorter than any poll
+/// interval, so connections do not idle between rounds. Each pooled
+/// connection keeps its read buffer, which grows to about 400 KB on
+/// feed-sized bodies: with reqwest's default of 90 s, a round over 50 hosts
+/// held about 9 MB of them (heaptrack, docs/performance.md).
 const POOL_IDLE: Duration = Duration::from_secs(5);
+
+/// Idle connections kept per host for feed fetches: none. A feed is fetched
+/// once per interval and its siblings on the same site at their own jittered
+/// times, so a kept connection is rarely reused; each one idle in the pool
+/// still holds hyper's grown read buffer (256-400 KB after a feed-sized
+/// body), and hyper reads into a fresh one while it watches the idle
+/// connection for a close. On the cold ingest bench (50 sites, 4 feeds each)
+/// that was 9 MB of a 29 MB peak heap with a 5 s idle time (heaptrack).
+/// Article pages, fetched by the dozen from one site in a burst, keep
+/// [`POOL_IDLE`].
+const FEED_POOL_IDLE_PER_HOST: usize = 0;
 
 /// What we ask for when fetching a feed; servers that negotiate pick a feed format.
 const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
@@ -49,6 +59,13 @@ const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, applicatio
 
 /// What we ask for when fetching an article page.
 const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
+
+/// What a fetch is for: it picks the Accept header and the connection pool.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Feed,
+    Page,
+}
 
 /// Validators from the previous fetch of the same URL, sent as
 /// If-None-Match / If-Modified-Since.
@@ -151,7 +168,10 @@ pub struct Fetcher {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    /// For feeds: no idle connections kept ([`FEED_POOL_IDLE_PER_HOST`]).
+    feeds: reqwest::Client,
+    /// For article pages: idle connections kept [`POOL_IDLE`].
+    pages: reqwest::Client,
     guard: Guard,
     hosts: HostLimits,
     /// Network time allowed for one fetch, all redirect hops and the body included.
@@ -192,21 +212,25 @@ impl FetcherBuilder {
         } else {
             cfg.user_agent.as_str()
         };
-        let client = guarded_client_builder(cfg.allow_private, &self.allowed)
-            .user_agent(user_agent)
-            .connect_timeout(cfg.connect_timeout)
-            .pool_idle_timeout(POOL_IDLE)
-            .gzip(true)
-            .brotli(true)
-            .build()
-            .map_err(|e| {
-                FetchError::Connect(format!(
-                    "unable to build the HTTP client: {}",
-                    error_chain(&e)
-                ))
-            })?;
+        let client = |idle_per_host| {
+            guarded_client_builder(cfg.allow_private, &self.allowed)
+                .user_agent(user_agent)
+                .connect_timeout(cfg.connect_timeout)
+                .pool_idle_timeout(POOL_IDLE)
+                .pool_max_idle_per_host(idle_per_host)
+                .gzip(true)
+                .brotli(true)
+                .build()
+                .map_err(|e| {
+                    FetchError::Connect(format!(
+                        "unable to build the HTTP client: {}",
+                        error_chain(&e)
+                    ))
+                })
+        };
         let inner = Inner {
-            client,
+            feeds: client(FEED_POOL_IDLE_PER_HOST)?,
+            pages: client(usize::MAX)?,
             guard: Guard::new(cfg.allow_private, self.allowed),
             hosts: HostLimits::new(cfg.per_host),
             timeout: cfg.timeout,
@@ -244,7 +268,7 @@ impl Fetcher {
     /// refused destination on any hop is `Blocked`.
     pub async fn fetch(&self, url: &str, cond: &Conditional) -> Result<FetchOutcome, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::InvalidUrl(format!("{url}: {e}")))?;
-        self.follow(url, cond, FEED_ACCEPT).await
+        self.follow(url, cond, Kind::Feed).await
     }
 
     /// Fetches an article page under the same rules, without validators.
@@ -254,7 +278,7 @@ impl Fetcher {
     pub async fn fetch_page(&self, url: &str) -> Result<Fetched, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::InvalidUrl(format!("{url}: {e}")))?;
         match self
-            .follow(url, &Conditional::default(), PAGE_ACCEPT)
+            .follow(url, &Conditional::default(), Kind::Page)
             .await?
         {
             FetchOutcome::Fetched(fetched) => Ok(fetched),
@@ -272,7 +296,7 @@ impl Fetcher {
         &self,
         mut url: Url,
         cond: &Conditional,
-        accept: &str,
+        kind: Kind,
     ) -> Result<FetchOutcome, FetchError> {
         let inner = &self.inner;
         let mut budget = Budget {
@@ -283,7 +307,7 @@ impl Fetcher {
             inner.guard.check_url(&url)?;
             // Held until this hop's response (and, on the last hop, its body) is done.
             let permit = inner.hosts.acquire(&url).await;
-            let response = budget.spend(self.send(&url, cond, accept)).await?;
+            let response = budget.spend(self.send(&url, cond, kind)).await?;
             let Some(next) = redirect_target(&url, &response)? else {
                 let moved = (hop > 0 && all_permanent).then(|| url.to_string());
                 let outcome = budget.spend(self.finish(response, moved)).await;
@@ -303,9 +327,13 @@ impl Fetcher {
         &self,
         url: &Url,
         cond: &Conditional,
-        accept: &str,
+        kind: Kind,
     ) -> Result<Response, FetchError> {
-        let mut request = self.inner.client.get(url.clone()).header(ACCEPT, accept);
+        let (client, accept) = match kind {
+            Kind::Feed => (&self.inner.feeds, FEED_ACCEPT),
+            Kind::Page => (&self.inner.pages, PAGE_ACCEPT),
+        };
+        let mut request = client.get(url.clone()).header(ACCEPT, accept);
         if let Some(etag) = &cond.etag {
             request = request.header(IF_NONE_MATCH, etag);
         }

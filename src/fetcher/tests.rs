@@ -616,3 +616,61 @@ async fn unreachable_and_malformed_urls_are_reported() {
         FetchError::InvalidUrl(_)
     ));
 }
+
+/// An HTTP/1.1 server on 127.0.0.1 that keeps connections alive and counts
+/// the connections it accepted.
+async fn keep_alive_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, SeqCst);
+            tokio::spawn(async move {
+                let body = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    request.extend_from_slice(&buf[..n]);
+                    while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        request.drain(..end + 4);
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\n\
+                             content-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test]
+async fn issue10_feed_fetches_keep_no_idle_connection_and_pages_reuse_theirs() {
+    let fetcher = local_fetcher();
+    let (feeds, accepted) = keep_alive_server().await;
+    for n in 0..3 {
+        fetched(&fetcher, &format!("http://{feeds}/feed{n}.xml")).await;
+    }
+    assert_eq!(accepted.load(SeqCst), 3, "one connection per feed fetch");
+
+    let (pages, accepted) = keep_alive_server().await;
+    for n in 0..3 {
+        fetcher
+            .fetch_page(&format!("http://{pages}/article{n}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        accepted.load(SeqCst),
+        1,
+        "article pages share a pooled connection"
+    );
+}

@@ -526,3 +526,47 @@ fn issue10_fuzz_second_xml_declaration_does_not_panic() {
     let feed = parse(glued.as_bytes(), None, "https://24.kg/rss/").unwrap();
     assert_eq!(titles(&feed), ["Kept"]);
 }
+
+#[test]
+fn issue10_parse_text_is_parse_without_the_html() {
+    let fixtures: [(&[u8], &str, &str); 3] = [
+        (
+            fixture!("rss2/astanatimes.xml"),
+            "application/rss+xml; charset=UTF-8",
+            "https://astanatimes.com/feed/",
+        ),
+        (
+            fixture!("atom/eurasianet.xml"),
+            "application/atom+xml",
+            "https://eurasianet.org/feeds/atom",
+        ),
+        (
+            fixture!("jsonfeed/kun-uz.json"),
+            "application/feed+json",
+            "https://kun.uz/feed.json",
+        ),
+    ];
+    for (bytes, content_type, url) in fixtures {
+        let full = parse(bytes, Some(content_type), url).unwrap();
+        let text = parse_text(bytes, Some(content_type), url).unwrap();
+        assert!(
+            full.items.iter().any(|i| i.body_html.is_some()),
+            "{url}: the fixture has HTML content"
+        );
+        assert!(text.items.iter().all(|i| i.body_html.is_none()), "{url}");
+        let without_html: Vec<Item> = full
+            .items
+            .into_iter()
+            .map(|i| Item {
+                body_html: None,
+                ..i
+            })
+            .collect();
+        assert_eq!(text.items, without_html, "{url}");
+        assert_eq!(
+            (text.title, text.site_url, text.ttl_secs),
+            (full.title, full.site_url, full.ttl_secs),
+            "{url}"
+        );
+    }
+}
