@@ -195,7 +195,15 @@ fn words(s: &str) -> Vec<u64> {
         }
     };
     for (i, c) in folded.text.char_indices() {
-        if is_cjk(c) {
+        if c.is_ascii() {
+            // Most text is ASCII: no CJK, nothing to romanise, and
+            // `is_alphanumeric` agrees with the ASCII test here.
+            if c.is_ascii_alphanumeric() {
+                word.push(c);
+            } else if c != APOSTROPHE {
+                flush(&mut word);
+            }
+        } else if is_cjk(c) {
             flush(&mut word);
             word.push(c);
             flush(&mut word);
