@@ -645,6 +645,51 @@ mod tests {
         assert_eq!(shared(&a, &fp(&CKU_FINANCING)), 0);
     }
 
+    /// A text that takes every path of the word cutter: ё in all its spellings,
+    /// Kazakh and Uzbek letters, apostrophes, digits, CJK, Greek, diacritics.
+    const MIXED: &str = "Ёлкин и Семёнов (Е\u{308}ж) — в Қазақстан’e 2025-м; O‘zbekiston, Yer, \
+        poyezd, şahar Ақмешіт ұлттық Ўзбекистон ғалла щука цех «Жетісу» \
+        中欧班列经霍尔果斯口岸 Ελλάδα Ürümqi naïve straße ＡＢＣ ﬁ x-ray Xinjiang's";
+
+    /// The fingerprint's values are stored: band keys are indexed in the database and
+    /// looked up across versions, so they must never change. Pinned here.
+    #[test]
+    fn fingerprint_values_are_pinned() {
+        let digest = |hashes: &[u64]| hashes.iter().fold(0u64, |h, &s| mix(h ^ s));
+        let a = fp(&KAZINFORM_BAKHTY);
+        assert_eq!(
+            a.bands(),
+            [
+                2055725273, 1651889924, 585451947, 278698703, 1364966388, 1166732019, 1169070013,
+                1156788489, 1611119291, 452335508, 26013698, 258219617, 993478276, 68685493,
+                163858796, 1538224071
+            ]
+        );
+        assert_eq!((a.len(), digest(&a.shingles)), (185, 14084751160628940115));
+        let uz = fp(&UZ_METRO_CYRILLIC);
+        assert_eq!(
+            uz.bands(),
+            [
+                1742450517, 984410320, 371927031, 1878514644, 1245687715, 1921052655, 904014208,
+                1701595507, 1674822649, 61268900, 306616397, 629898272, 2007321573, 499852022,
+                1443835384, 1946864453
+            ]
+        );
+        assert_eq!((uz.len(), digest(&uz.shingles)), (76, 10571273117809836903));
+        let mixed = fingerprint(ArticleText {
+            title: MIXED,
+            summary: "Семёнов",
+            body: MIXED,
+        });
+        assert_eq!(
+            (mixed.len(), digest(&mixed.shingles)),
+            (37, 13375475768651232595)
+        );
+        let words = words(MIXED);
+        assert_eq!(words[..2], [15204113877980078400, 14603865828912125874]);
+        assert_eq!((words.len(), digest(&words)), (39, 627803688700452013));
+    }
+
     #[test]
     fn cjk_text_is_shingled_by_character() {
         let a = fingerprint(ArticleText {
