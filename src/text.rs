@@ -26,6 +26,8 @@ use std::ops::Range;
 
 use unicode_normalization::char::{compose, decompose_compatible};
 
+use crate::model::ArticleText;
+
 /// Folded text plus, for every byte of it, the byte offset in the original.
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
@@ -52,6 +54,13 @@ pub fn fold(s: &str) -> Folded {
     let mut out = Folded::default();
     fold_into(s, &mut out);
     out
+}
+
+/// The title, summary and body of an article, each folded: the tagger, the
+/// matcher and the story fingerprint all read the same folded fields, so the
+/// poller folds them once for the three.
+pub fn fold_article(text: ArticleText<'_>) -> [Folded; 3] {
+    [text.title, text.summary, text.body].map(fold)
 }
 
 /// Like [`fold`], reusing `out`'s buffers (its previous content is discarded).
