@@ -272,6 +272,7 @@ struct Key(Vec<u8>);
 
 impl Key {
     /// Adds one ASCII letter or digit of the word (or of its romanisation).
+    #[inline]
     fn push(&mut self, b: u8) {
         let key = &mut self.0;
         // Non-ASCII chars end in bytes >= 0x80, so the last byte is an ASCII letter
