@@ -241,13 +241,9 @@ fn push_words(original: &str, folded: &Folded, out: &mut Vec<u64>) {
             .chars()
             .next()
             .expect("i is on a char boundary");
-        if is_cjk(c) {
-            key.flush(out);
-            key.push_char(c);
-            key.flush(out);
-        } else if let Some(latin) = romanise(c) {
-            // Every letter `romanise` knows is alphanumeric; asking it first spares
-            // Cyrillic text the slow path of `char::is_alphanumeric`.
+        if let Some(latin) = romanise(c) {
+            // Every letter `romanise` knows is alphanumeric and none is CJK; asking
+            // it first spares Cyrillic text the other checks.
             // Folding turned `ё` into `е`; Uzbek writes it `yo` in Latin.
             let latin = if c == 'е' && original[folded.map[i]..].starts_with(['ё', 'Ё']) {
                 "yo"
@@ -255,6 +251,10 @@ fn push_words(original: &str, folded: &Folded, out: &mut Vec<u64>) {
                 latin
             };
             latin.bytes().for_each(|b| key.push(b));
+        } else if is_cjk(c) {
+            key.flush(out);
+            key.push_char(c);
+            key.flush(out);
         } else if c.is_alphanumeric() {
             key.push_char(c);
         } else {
