@@ -17,6 +17,10 @@ use crate::text::is_boundary_char;
 /// No node or no pattern.
 const NONE: u32 = u32::MAX;
 
+/// Children of a node up to which the walk finds the next one by a scan
+/// rather than a binary search.
+const LINEAR_CHILDREN: usize = 8;
+
 /// One node: the edge that leads to it, the pattern that ends on it, its children.
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -183,10 +187,14 @@ impl WordTrie {
                 return;
             };
             let firsts = &self.firsts[n.first as usize..][..usize::from(n.children)];
-            node = match firsts.binary_search(&next) {
-                Ok(k) => n.first + k as u32,
-                Err(_) => NONE,
+            // Most nodes have a few children, where a scan beats the dependent
+            // loads of a binary search; the wide nodes near the root keep it.
+            let k = if firsts.len() <= LINEAR_CHILDREN {
+                firsts.iter().position(|&b| b == next)
+            } else {
+                firsts.binary_search(&next).ok()
             };
+            node = k.map_or(NONE, |k| n.first + k as u32);
         }
     }
 
