@@ -1,14 +1,18 @@
 //! Tagging throughput: the dev-set articles tagged one after another on one core.
 //!
 //! `cargo bench --bench tagging` reports bytes per second of article text
-//! (title + summary + body); building the tagger is measured separately.
+//! (title + summary + body); building the tagger is measured separately, and so
+//! are the other per-article stages of ingest over the same text: folding alone
+//! and the story fingerprint.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use steppewatch::model::ArticleText;
+use steppewatch::story;
 use steppewatch::tagger::Tagger;
+use steppewatch::text::fold;
 
 #[derive(serde::Deserialize)]
 struct Article {
@@ -26,6 +30,14 @@ fn articles() -> Vec<Article> {
     serde_json::from_str(&json).expect("dev set parses")
 }
 
+fn text(a: &Article) -> ArticleText<'_> {
+    ArticleText {
+        title: &a.title,
+        summary: &a.summary,
+        body: &a.body,
+    }
+}
+
 fn tagging(c: &mut Criterion) {
     let tagger = Tagger::new(&BTreeMap::new());
     let articles = articles();
@@ -38,12 +50,23 @@ fn tagging(c: &mut Criterion) {
     group.bench_function("dev_set", |b| {
         b.iter(|| {
             for a in &articles {
-                let text = ArticleText {
-                    title: &a.title,
-                    summary: &a.summary,
-                    body: &a.body,
-                };
-                black_box(tagger.tag(black_box(text)));
+                black_box(tagger.tag(black_box(text(a))));
+            }
+        })
+    });
+    group.bench_function("fold_only", |b| {
+        b.iter(|| {
+            for a in &articles {
+                for field in [&a.title, &a.summary, &a.body] {
+                    black_box(fold(black_box(field)));
+                }
+            }
+        })
+    });
+    group.bench_function("fingerprint", |b| {
+        b.iter(|| {
+            for a in &articles {
+                black_box(story::fingerprint(black_box(text(a))));
             }
         })
     });

@@ -22,6 +22,7 @@ use crate::store::Store;
 use crate::store::feeds::{FeedRow, FeedStatus, FetchRecord};
 use crate::store::group::{Group, Writes};
 use crate::story::{self, Fingerprint};
+use crate::text::{self, Folded};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt as _;
 use std::collections::{HashSet, VecDeque};
@@ -483,10 +484,14 @@ fn prepare(
         };
         for (item, skip) in parsed.items.iter_mut().zip(skip) {
             let mut article = take_article(feed.id, &name, item, now);
-            let matches = (!skip).then(|| analyse(engine, &mut article));
-            let fingerprint = matches
-                .is_some()
-                .then(|| story::fingerprint(article.text()));
+            let (matches, fingerprint) = (!skip)
+                .then(|| {
+                    // Folded once for tags, matches and fingerprint.
+                    let folded = text::fold_article(article.text());
+                    let matches = analyse_folded(engine, &mut article, &folded);
+                    (matches, story::fingerprint_folded(article.text(), &folded))
+                })
+                .unzip();
             ready.articles.push(article);
             ready.matches.push(matches);
             ready.fingerprints.push(fingerprint);
@@ -920,9 +925,19 @@ fn take_article(feed_id: i64, feed: &str, item: &mut Item, now: DateTime<Utc>) -
 
 /// Language, tags, then the watchlist matches, which read the tags.
 fn analyse(engine: &Engine, article: &mut Article) -> Vec<Match> {
+    let folded = text::fold_article(article.text());
+    analyse_folded(engine, article, &folded)
+}
+
+/// [`analyse`] given the article's fields folded ([`text::fold_article`]).
+fn analyse_folded(engine: &Engine, article: &mut Article, folded: &[Folded; 3]) -> Vec<Match> {
     article.lang = crate::lang::detect_article(article.text());
-    article.tags = engine.tagger.tag(article.text());
-    match_article(engine, article)
+    article.tags = engine.tagger.tag_folded(article.text(), folded);
+    let ctx = Context {
+        feed: &article.feed,
+        tags: &article.tags,
+    };
+    engine.watchlists.match_folded(article.text(), folded, ctx)
 }
 
 fn match_article(engine: &Engine, a: &Article) -> Vec<Match> {

@@ -26,6 +26,8 @@ use std::ops::Range;
 
 use unicode_normalization::char::{compose, decompose_compatible};
 
+use crate::model::ArticleText;
+
 /// Folded text plus, for every byte of it, the byte offset in the original.
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
@@ -54,9 +56,16 @@ pub fn fold(s: &str) -> Folded {
     out
 }
 
+/// The title, summary and body of an article, each folded: the tagger, the
+/// matcher and the story fingerprint all read the same folded fields, so the
+/// poller folds them once for the three.
+pub fn fold_article(text: ArticleText<'_>) -> [Folded; 3] {
+    [text.title, text.summary, text.body].map(fold)
+}
+
 /// Like [`fold`], reusing `out`'s buffers (its previous content is discarded).
 pub fn fold_into(s: &str, out: &mut Folded) {
-    let mut text = std::mem::take(&mut out.text).into_bytes();
+    let mut text = std::mem::take(&mut out.text);
     text.clear();
     text.reserve(s.len());
     out.map.clear();
@@ -72,7 +81,7 @@ pub fn fold_into(s: &str, out: &mut Folded) {
     while i < bytes.len() {
         let run = plain_ascii_run(&bytes[i..]);
         if run > 0 {
-            f.copy_ascii(&bytes[i..i + run], i);
+            f.copy_ascii(&s[i..i + run], i);
             i += run;
         } else if bytes[i] < 0x80 {
             f.ascii(bytes[i], i);
@@ -87,7 +96,7 @@ pub fn fold_into(s: &str, out: &mut Folded) {
         }
     }
     f.map.push(s.len());
-    out.text = String::from_utf8(f.text).expect("folding emits whole UTF-8 characters");
+    out.text = f.text;
 }
 
 /// Length of the run of ASCII bytes at the start of `b` that fold by lowercasing
@@ -169,8 +178,9 @@ pub fn boundary_after(s: &str, i: usize) -> bool {
 /// Output state of one fold: the text so far and what the last emitted char was,
 /// so a combining mark that follows can be attached to it.
 struct Folder<'a> {
-    /// Folded bytes; whole UTF-8 characters are only ever appended or truncated.
-    text: Vec<u8>,
+    /// Folded text, built as a `String` (from the input's ASCII runs and whole
+    /// chars), so it needs no UTF-8 validation at the end.
+    text: String,
     map: &'a mut Vec<usize>,
     /// The last thing emitted was the space of a whitespace/hyphen run.
     in_space: bool,
@@ -179,14 +189,14 @@ struct Folder<'a> {
 }
 
 impl Folder<'_> {
-    fn copy_ascii(&mut self, run: &[u8], at: usize) {
+    fn copy_ascii(&mut self, run: &str, at: usize) {
         let start = self.text.len();
-        self.text.extend_from_slice(run);
+        self.text.push_str(run);
         self.text[start..].make_ascii_lowercase();
         self.map.extend(at..at + run.len());
         self.in_space = false;
         let last = self.text.len() - 1;
-        self.last = Some((last, char::from(self.text[last])));
+        self.last = Some((last, char::from(self.text.as_bytes()[last])));
     }
 
     fn ascii(&mut self, b: u8, at: usize) {
@@ -281,7 +291,7 @@ impl Folder<'_> {
 
     fn space(&mut self, at: usize) {
         if !self.in_space {
-            self.text.push(b' ');
+            self.text.push(' ');
             self.map.push(at);
             self.in_space = true;
             self.last = None;
@@ -290,10 +300,8 @@ impl Folder<'_> {
 
     fn push(&mut self, c: char, at: usize) {
         let pos = self.text.len();
-        let mut buf = [0; 4];
-        let encoded = c.encode_utf8(&mut buf).as_bytes();
-        self.text.extend_from_slice(encoded);
-        self.map.extend(std::iter::repeat_n(at, encoded.len()));
+        self.text.push(c);
+        self.map.extend(std::iter::repeat_n(at, c.len_utf8()));
         self.in_space = false;
         self.last = Some((pos, c));
     }

@@ -66,6 +66,10 @@ const LINE_TAGS: &[&str] = &[
 /// one-paragraph leads without re-fetching every short news item.
 pub const TEASER_MAX_CHARS: usize = 400;
 
+/// Characters at the end of a text that are compared with [`TEASER_ENDINGS`];
+/// more than the longest of them.
+const TEASER_TAIL_CHARS: usize = 32;
+
 /// Endings that mark feed text as cut short, compared case-insensitively
 /// after trailing punctuation and brackets are trimmed.
 const TEASER_ENDINGS: &[&str] = &[
@@ -295,14 +299,20 @@ pub fn is_teaser(summary: &str, body: &str) -> bool {
         body
     };
     let text = text.trim();
-    if text.chars().count() < TEASER_MAX_CHARS {
+    if text.chars().nth(TEASER_MAX_CHARS - 1).is_none() {
         return true;
     }
-    let tail = text
-        .trim_end_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ']' | ')' | '»' | '>' | '→' | '.' | ':' | '!')
-        })
-        .to_lowercase();
+    let trimmed = text.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ']' | ')' | '»' | '>' | '→' | '.' | ':' | '!')
+    });
+    // Only the last characters can hold an ending: lowercasing the whole body
+    // cost more than the rest of the check.
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .nth(TEASER_TAIL_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    let tail = trimmed[start..].to_lowercase();
     // Put back a trailing ellipsis written as dots, trimmed just above.
     let dots = text.trim_end_matches([']', ')', ' ']).ends_with("...");
     dots || TEASER_ENDINGS.iter().any(|e| tail.ends_with(e))
@@ -311,6 +321,23 @@ pub fn is_teaser(summary: &str, body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn teaser_endings_fit_the_compared_tail() {
+        for e in TEASER_ENDINGS {
+            assert!(e.chars().count() < TEASER_TAIL_CHARS, "{e}");
+        }
+        let long = "Полный текст статьи. ".repeat(30);
+        assert!(!is_teaser("", &long));
+        assert!(is_teaser("", &format!("{long} ЧИТАТЬ ДАЛЕЕ »")));
+        assert!(is_teaser("", &format!("{long} Read the full story →")));
+        assert!(!is_teaser("", &format!("{long} full")));
+        assert!(
+            is_teaser("", &"слово ".repeat(66)),
+            "fewer than 400 characters"
+        );
+        assert!(!is_teaser("", &"слово ".repeat(67)));
+    }
 
     #[test]
     fn blocks_become_paragraphs_and_lines() {

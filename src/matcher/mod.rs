@@ -19,7 +19,7 @@ pub use self::translit::forms as translit_forms;
 use crate::config::{MatchPer, WatchlistConfig};
 use crate::model::{ArticleText, Match, Tags, TermMatch};
 use crate::terms::{TermSet, TermSetBuilder};
-use crate::text::{Folded, fold};
+use crate::text::{Folded, fold_article};
 
 /// Everything a watchlist may test besides the text.
 #[derive(Debug, Clone, Copy)]
@@ -153,13 +153,23 @@ impl WatchlistSet {
     /// The watchlists that match, in configuration order, each with the `any`/`all`
     /// terms found (in order of first occurrence) and a snippet around each.
     pub fn match_article(&self, text: ArticleText<'_>, ctx: Context<'_>) -> Vec<Match> {
+        self.match_folded(text, &fold_article(text), ctx)
+    }
+
+    /// Like [`WatchlistSet::match_article`], given the fields already folded
+    /// ([`fold_article`]), as the poller has them for tagging too.
+    pub fn match_folded(
+        &self,
+        text: ArticleText<'_>,
+        folded: &[Folded; 3],
+        ctx: Context<'_>,
+    ) -> Vec<Match> {
         let fields = [text.title, text.summary, text.body];
-        let folded = fields.map(fold);
-        let mut found = self.first_occurrences(&folded);
+        let mut found = self.first_occurrences(folded);
         found.sort_unstable_by_key(|&(payload, occ)| (self.terms[payload as usize].list, occ));
         let mut snippets = Snippets {
             fields,
-            folded: &folded,
+            folded,
             made: HashMap::new(),
         };
         found

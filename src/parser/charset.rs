@@ -196,13 +196,26 @@ fn recheck_cyrillic(bytes: &[u8], encoding: &'static Encoding, text: String) -> 
 
 /// Share of lower-case letters among Cyrillic letters, if there are enough of them.
 fn lowercase_share(text: &str) -> Option<f64> {
-    let (lower, total) = text
-        .chars()
-        .filter(|c| matches!(c, '\u{0400}'..='\u{04FF}') && c.is_alphabetic())
-        .fold((0usize, 0usize), |(l, t), c| {
-            (l + usize::from(c.is_lowercase()), t + 1)
-        });
+    let (mut lower, mut total) = (0usize, 0usize);
+    for c in text.chars() {
+        if let Some(is_lower) = cyrillic_case(c) {
+            total += 1;
+            lower += usize::from(is_lower);
+        }
+    }
     (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
+}
+
+/// For a letter of the Cyrillic block (U+0400..U+04FF), whether it is lower
+/// case; `None` for anything else. The Russian alphabet and the block's first
+/// row of letters, a whole feed's worth of them, skip the Unicode tables.
+fn cyrillic_case(c: char) -> Option<bool> {
+    match c {
+        'Ѐ'..='Я' => Some(false),
+        'а'..='џ' => Some(true),
+        '\u{0460}'..='\u{04FF}' => c.is_alphabetic().then(|| c.is_lowercase()),
+        _ => None,
+    }
 }
 
 /// No label fits: mostly-valid UTF-8 stays UTF-8 (a few broken bytes should
@@ -242,6 +255,15 @@ fn looks_cyrillic(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cyrillic_case_agrees_with_unicode() {
+        for c in ('\u{0300}'..='\u{0500}').chain(['a', 'Z', '新']) {
+            let want = (matches!(c, '\u{0400}'..='\u{04FF}') && c.is_alphabetic())
+                .then(|| c.is_lowercase());
+            assert_eq!(cyrillic_case(c), want, "{c:?}");
+        }
+    }
 
     const RU: &str = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss><title>Новости Кыргызстана: в Бишкеке прошло заседание правительства</title></rss>";
 

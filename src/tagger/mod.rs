@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{ArticleText, Tags};
 use crate::terms::{TermError, TermKind, TermSet, TermSetBuilder};
-use crate::text::{self, has_cjk};
+use crate::text::{self, Folded, has_cjk};
 
 use disambig::{CaseRule, Mention};
 use gazetteer::{AliasLang, EntityKind, Gazetteer};
@@ -103,13 +103,22 @@ impl Tagger {
     }
     /// Tags one text: countries, regions and topics, each sorted and deduplicated.
     pub fn tag(&self, text: ArticleText<'_>) -> Tags {
+        self.tag_folded(text, &text::fold_article(text))
+    }
+
+    /// Like [`Tagger::tag`], given the fields already folded
+    /// ([`text::fold_article`]), as the poller has them for matching too.
+    pub fn tag_folded(&self, text: ArticleText<'_>, folded: &[Folded; 3]) -> Tags {
         let mut scan = Scan::default();
-        for (field, s) in [
+        for ((field, s), folded) in [
             (Field::Title, text.title),
             (Field::Summary, text.summary),
             (Field::Body, text.body),
-        ] {
-            self.scan_field(field, s, &mut scan);
+        ]
+        .into_iter()
+        .zip(folded)
+        {
+            self.scan_field(field, s, folded, &mut scan);
         }
         let kept = disambig::resolve(&self.gazetteer, scan.mentions, &scan.noun_senses);
         let mut countries = BTreeSet::new();
@@ -134,13 +143,12 @@ impl Tagger {
     }
 
     /// Runs the automaton over one field and records gazetteer mentions and keyword hits.
-    fn scan_field(&self, field: Field, original: &str, scan: &mut Scan) {
-        let folded = text::fold(original);
+    fn scan_field(&self, field: Field, original: &str, folded: &Folded, scan: &mut Scan) {
         if field == Field::Body {
             scan.body_len = folded.text.len();
         }
         let mut keyword_spans = Vec::new();
-        for hit in self.terms.find(&folded) {
+        for hit in self.terms.find(folded) {
             let info = self.infos[hit.payload as usize];
             let rest = &folded.text[(hit.start + info.stem_len as usize).min(hit.end)..hit.end];
             if info.stem_len > 0 && !inflect::accepts(info.class, rest) {
@@ -162,7 +170,7 @@ impl Tagger {
                     let a = a as usize;
                     let ctx = disambig::Context {
                         original,
-                        folded: &folded,
+                        folded,
                         field,
                     };
                     let alias = &self.gazetteer.aliases[a];

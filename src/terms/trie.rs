@@ -17,6 +17,10 @@ use crate::text::is_boundary_char;
 /// No node or no pattern.
 const NONE: u32 = u32::MAX;
 
+/// Children of a node up to which the walk finds the next one by a scan
+/// rather than a binary search.
+const LINEAR_CHILDREN: usize = 8;
+
 /// One node: the edge that leads to it, the pattern that ends on it, its children.
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -140,19 +144,26 @@ impl WordTrie {
     /// that starts where the previous or the current character is a boundary
     /// character, in order of start, then end.
     pub fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
+        let bytes = text.as_bytes();
         let mut after_boundary = true;
-        for (i, c) in text.char_indices() {
-            let boundary = match c {
-                // The common cases first, without a call: `is_boundary_char` for
-                // ASCII and the Russian alphabet.
-                _ if c.is_ascii() => !c.is_ascii_alphanumeric(),
-                '\u{0410}'..='\u{044F}' => false,
-                _ => is_boundary_char(Some(c)),
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // The common cases first, without decoding: `is_boundary_char` for
+            // ASCII and the Russian alphabet (U+0410..U+044F, lead byte D0 or D1).
+            let (boundary, len) = if b.is_ascii() {
+                (!b.is_ascii_alphanumeric(), 1)
+            } else if russian_letter(b, bytes.get(i + 1).copied()) {
+                (false, 2)
+            } else {
+                let c = text[i..].chars().next().expect("i is on a char boundary");
+                (is_boundary_char(Some(c)), c.len_utf8())
             };
             if after_boundary || boundary {
-                self.walk(text.as_bytes(), i, &mut f);
+                self.walk(bytes, i, &mut f);
             }
             after_boundary = boundary;
+            i += len;
         }
     }
 
@@ -176,10 +187,14 @@ impl WordTrie {
                 return;
             };
             let firsts = &self.firsts[n.first as usize..][..usize::from(n.children)];
-            node = match firsts.binary_search(&next) {
-                Ok(k) => n.first + k as u32,
-                Err(_) => NONE,
+            // Most nodes have a few children, where a scan beats the dependent
+            // loads of a binary search; the wide nodes near the root keep it.
+            let k = if firsts.len() <= LINEAR_CHILDREN {
+                firsts.iter().position(|&b| b == next)
+            } else {
+                firsts.binary_search(&next).ok()
             };
+            node = k.map_or(NONE, |k| n.first + k as u32);
         }
     }
 
@@ -189,6 +204,16 @@ impl WordTrie {
             + self.firsts.len()
             + self.nodes.len() * size_of::<Node>()
             + size_of::<[u32; 256]>()
+    }
+}
+
+/// True when the bytes `lead`, `next` encode a letter of U+0410..U+044F
+/// (`А`..`я`): D0 90..D0 BF or D1 80..D1 8F.
+fn russian_letter(lead: u8, next: Option<u8>) -> bool {
+    match (lead, next) {
+        (0xD0, Some(n)) => (0x90..=0xBF).contains(&n),
+        (0xD1, Some(n)) => (0x80..=0x8F).contains(&n),
+        _ => false,
     }
 }
 
@@ -212,6 +237,18 @@ mod tests {
             out.push((sorted[p].to_owned(), start));
         });
         out
+    }
+
+    #[test]
+    fn russian_letters_are_told_from_their_bytes() {
+        for c in ('\u{80}'..='\u{7FF}').chain(['\u{800}', '\u{FFFF}']) {
+            let mut buf = [0; 4];
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            let want = ('\u{0410}'..='\u{044F}').contains(&c);
+            assert_eq!(russian_letter(b[0], b.get(1).copied()), want, "{c:?}");
+            assert!(!want || !is_boundary_char(Some(c)));
+        }
+        assert!(!russian_letter(0xD0, None));
     }
 
     #[test]
