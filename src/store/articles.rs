@@ -817,15 +817,13 @@ fn near_duplicates(
         let theirs = story::comparable(row_text(r, 3)?);
         let similarity = fingerprint.similarity(&theirs);
         match same_feed_identity {
-            Some(_) => {
-                if story::republished(fingerprint, &theirs) && similarity > best_reissue {
-                    (near.reissue_of, best_reissue) = (Some(id), similarity);
-                }
+            Some(_) if story::republished(fingerprint, &theirs) && similarity > best_reissue => {
+                (near.reissue_of, best_reissue) = (Some(id), similarity);
             }
             None if story::same_story(fingerprint, &theirs) && similarity > best_story => {
                 (near.story, best_story) = (Some(story_id), similarity);
             }
-            None => {}
+            _ => {}
         }
     }
     Ok(near)
