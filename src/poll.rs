@@ -1166,6 +1166,24 @@ url = "https://hooks.example.org/chat"
         )
     }
 
+    /// An engine over `sections` (feeds, fetch settings) and [`WATCHLISTS`],
+    /// with a database in a temporary directory, a poll context and the
+    /// feeds' rows.
+    fn with_feeds(sections: &str) -> (tempfile::TempDir, Arc<Engine>, PollContext, Vec<FeedRow>) {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "[storage]\npath = \"{}\"\n\n{sections}{WATCHLISTS}",
+            dir.path().join("test.db").display()
+        );
+        let config = Config::from_toml(&toml, &dir.path().join("test.toml")).unwrap();
+        let engine = Arc::new(Engine::build(config).unwrap());
+        let ctx = context(&engine);
+        let rows = lock(&ctx.store)
+            .sync_feeds(&engine.config.feeds, Utc::now())
+            .unwrap();
+        (dir, engine, ctx, rows)
+    }
+
     /// The feed's row as the scheduler reads it before each poll.
     fn row(ctx: &PollContext, engine: &Engine) -> (FeedRow, FeedConfig) {
         let mut store = ctx.store.lock().unwrap();
@@ -1294,18 +1312,10 @@ url = "https://hooks.example.org/chat"
 
     #[tokio::test]
     async fn issue10_a_group_stores_every_feed_but_the_failing_one_with_its_fetch_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let toml = format!(
-            "[storage]\npath = \"{}\"\n\n[[feed]]\nurl = \"https://a.example.org/feed\"\n\n\
-             [[feed]]\nurl = \"https://b.example.org/feed\"\n\n[[feed]]\nurl = \"https://c.example.org/feed\"\n{WATCHLISTS}",
-            dir.path().join("test.db").display()
+        let (_dir, engine, ctx, rows) = with_feeds(
+            "[[feed]]\nurl = \"https://a.example.org/feed\"\n\n\
+             [[feed]]\nurl = \"https://b.example.org/feed\"\n\n[[feed]]\nurl = \"https://c.example.org/feed\"\n",
         );
-        let config = Config::from_toml(&toml, &dir.path().join("test.toml")).unwrap();
-        let engine = Arc::new(Engine::build(config).unwrap());
-        let ctx = context(&engine);
-        let rows = lock(&ctx.store)
-            .sync_feeds(&engine.config.feeds, Utc::now())
-            .unwrap();
         let docs = [
             rss(&[("a1", KHORGOS), ("a2", NOTHING)]),
             rss(&[("b1", URUMQI), ("b2", NOTHING)]),
@@ -1437,18 +1447,10 @@ url = "https://hooks.example.org/chat"
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let dir = tempfile::tempdir().unwrap();
-        let toml = format!(
-            "[storage]\npath = \"{}\"\n\n[fetch]\nallow_private = true\n\n\
-             [[feed]]\nurl = \"http://{addr}/a.xml\"\n\n[[feed]]\nurl = \"http://{addr}/b.xml\"\n{WATCHLISTS}",
-            dir.path().join("test.db").display()
-        );
-        let config = Config::from_toml(&toml, &dir.path().join("test.toml")).unwrap();
-        let engine = Arc::new(Engine::build(config).unwrap());
-        let ctx = context(&engine);
-        let rows = lock(&ctx.store)
-            .sync_feeds(&engine.config.feeds, Utc::now())
-            .unwrap();
+        let (_dir, engine, ctx, rows) = with_feeds(&format!(
+            "[fetch]\nallow_private = true\n\n\
+             [[feed]]\nurl = \"http://{addr}/a.xml\"\n\n[[feed]]\nurl = \"http://{addr}/b.xml\"\n",
+        ));
         let writer = ctx.writer.clone().acquire_owned().await.unwrap();
         let polls = rows
             .iter()
