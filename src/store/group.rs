@@ -210,6 +210,23 @@ mod tests {
             .unwrap()
     }
 
+    /// A feed of `group` that writes an article titled `title`, then fails.
+    fn ingest_then_fail(
+        group: &mut Group<'_>,
+        feed: FeedId,
+        title: &str,
+        matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
+    ) {
+        let failed: Result<(), StoreError> = group
+            .isolated(|w| {
+                let one = [article(feed, "2", "https://b.test/2", title)];
+                w.ingest(&one, &[], matcher, t(1, 0))?;
+                Err(StoreError::NoFeed(feed))
+            })
+            .unwrap();
+        assert!(failed.is_err());
+    }
+
     #[test]
     fn issue10_a_group_commits_every_feed_but_the_one_that_failed_or_panicked() {
         let (_dir, mut store) = open();
@@ -225,14 +242,7 @@ mod tests {
             .unwrap();
         assert_eq!((first.new.len(), first.alerts), (1, 1));
         // A feed that wrote and then failed: its rows go, the first feed's stay.
-        let failed: Result<(), StoreError> = group
-            .isolated(|w| {
-                let two = [article(b, "2", "https://b.test/2", "Failed feed")];
-                w.ingest(&two, &[], &mut matcher, t(1, 0))?;
-                Err(StoreError::NoFeed(b))
-            })
-            .unwrap();
-        assert!(failed.is_err());
+        ingest_then_fail(&mut group, b, "Failed feed", &mut matcher);
         // A feed that panicked half-way: likewise.
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             group.isolated(|w| -> Result<(), StoreError> {
@@ -308,14 +318,7 @@ mod tests {
             .isolated(|w| w.ingest(&[edited], &[], &mut none, t(1, 1)))
             .unwrap()
             .unwrap();
-        let failed: Result<(), StoreError> = group
-            .isolated(|w| {
-                let gone = [article(b, "2", "https://b.test/2", "Rolled back Osh")];
-                w.ingest(&gone, &[], &mut none, t(1, 0))?;
-                Err(StoreError::NoFeed(b))
-            })
-            .unwrap();
-        assert!(failed.is_err());
+        ingest_then_fail(&mut group, b, "Rolled back Osh", &mut none);
         group.commit().unwrap();
 
         assert!(store.search("Bishkek", 10).unwrap().is_empty());
@@ -326,13 +329,7 @@ mod tests {
             "the edit is indexed once, the rolled-back feed not"
         );
         assert_eq!(hits[0].article.title, "Final about Osh");
-        store
-            .conn
-            .execute(
-                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
-                [],
-            )
-            .unwrap();
+        crate::store::testutil::check_fts(&store);
 
         // Indexed articles are edited and deleted in the index as before.
         let later = Article {
@@ -343,12 +340,6 @@ mod tests {
         assert_eq!(store.search("Khujand", 10).unwrap().len(), 1);
         assert_eq!(store.prune(t(9, 0), t(9, 0), 10).unwrap(), 1);
         assert!(store.search("Osh", 10).unwrap().is_empty());
-        store
-            .conn
-            .execute(
-                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
-                [],
-            )
-            .unwrap();
+        crate::store::testutil::check_fts(&store);
     }
 }

@@ -229,6 +229,18 @@ pub(crate) mod testutil {
     use crate::store::ArticleFilter;
     use chrono::{DateTime, TimeZone, Utc};
 
+    /// FTS5's own check that the full-text index matches the articles;
+    /// panics when it does not.
+    pub fn check_fts(store: &Store) {
+        store
+            .conn
+            .execute(
+                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
+                [],
+            )
+            .unwrap();
+    }
+
     pub fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("test.db")).unwrap();
@@ -622,13 +634,7 @@ mod tests {
             .optional()
             .unwrap();
         assert_eq!(fk, None);
-        store
-            .conn
-            .execute(
-                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
-                [],
-            )
-            .unwrap();
+        crate::store::testutil::check_fts(&store);
     }
 
     fn hit_ids(store: &Store, query: &str) -> Vec<i64> {

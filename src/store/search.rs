@@ -302,12 +302,6 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        store
-            .conn
-            .execute(
-                "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')",
-                [],
-            )
-            .unwrap();
+        crate::store::testutil::check_fts(&store);
     }
 }
