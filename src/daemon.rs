@@ -77,8 +77,11 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let config = engine.config.clone();
-    let store = open_store(&config)?;
+    let mut store = open_store(&config)?;
     info!(database = %store.path().display(), "database open");
+    if let Err(e) = store.checkpoint_in_background() {
+        warn!(error = %e, "WAL checkpoints stay in the writer's commits");
+    }
     let fetcher = Fetcher::new(&config.fetch).context("unable to build the HTTP client")?;
     let shared = Arc::new(Shared {
         config_path: config_path.to_path_buf(),

@@ -177,8 +177,13 @@ impl Store {
     /// crash between sending and recording sends again (at least once), and
     /// never loses an alert. Receivers deduplicate on `webhook-id`.
     ///
+    /// When it returns alerts, everything committed before is on disk: polls
+    /// commit without waiting for the disk ([`Store::begin_group`]), and an
+    /// alert sent and then lost with its poll to a power cut would be queued
+    /// and sent again under a new id.
+    ///
     /// # Errors
-    /// The query fails.
+    /// The query fails, or syncing the log does.
     pub fn claim_due(
         &mut self,
         now: DateTime<Utc>,
@@ -190,7 +195,11 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![ts(now), limit as i64], from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows: Vec<AlertRow> = rows.collect::<Result<_, _>>()?;
+        if !rows.is_empty() {
+            self.sync_log()?;
+        }
+        Ok(rows)
     }
 
     /// One alert by id.

@@ -26,10 +26,13 @@ pub struct Group<'s> {
 
 impl Store {
     /// Begins a group transaction. With `durable` false its commit does not
-    /// wait for the disk (`synchronous = NORMAL`, atomic in WAL mode; only a
-    /// power cut can lose it): for groups that only record fetches, as
-    /// [`Store::record_fetch`] does. Anything that stores articles or alerts
-    /// must be durable. (SQLite refuses to change `synchronous` inside a
+    /// wait for the disk (`synchronous = NORMAL`, atomic in WAL mode; a crash
+    /// of the process keeps it, only a power cut can lose it). The daemon's
+    /// polls commit so: a poll lost to a power cut loses its fetch state with
+    /// its articles, so the feed is fetched again in full and stored again,
+    /// and the alerts it queued are made durable before anything is sent
+    /// ([`Store::claim_due`] syncs the log first), so none is sent and then
+    /// forgotten. (SQLite refuses to change `synchronous` inside a
     /// transaction, so this is decided up front.)
     ///
     /// # Errors

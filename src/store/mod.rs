@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod articles;
+mod checkpoint;
 pub mod feeds;
 pub mod group;
 pub mod search;
@@ -65,6 +66,10 @@ pub enum StoreError {
     NoFeed(i64),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database: unable to start the checkpoint thread: {0}")]
+    Checkpointer(std::io::Error),
+    #[error("database: unable to sync the write-ahead log: {0}")]
+    Sync(std::io::Error),
 }
 
 impl StoreError {
@@ -88,6 +93,18 @@ impl StoreError {
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Set on the daemon's writer ([`Store::checkpoint_in_background`]).
+    checkpointer: Option<checkpoint::Checkpointer>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Before the connection closes: the thread's connection must close
+        // first for the writer's close to checkpoint and remove the log.
+        if let Some(checkpointer) = self.checkpointer.take() {
+            checkpointer.stop(&self.conn);
+        }
+    }
 }
 
 impl Store {
@@ -159,12 +176,45 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            checkpointer: None,
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Moves this connection's WAL checkpoints to a thread of their own, so
+    /// that its commits do not wait for them (for the daemon's single writer:
+    /// see `store::checkpoint`). Stopped when the store is dropped. Calling it
+    /// again changes nothing.
+    ///
+    /// # Errors
+    /// The thread's connection cannot be opened or the thread cannot start;
+    /// commits then checkpoint as before.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        if self.checkpointer.is_none() {
+            self.checkpointer = Some(checkpoint::Checkpointer::start(&self.conn, &self.path)?);
+        }
+        Ok(())
+    }
+
+    /// Puts every transaction committed so far on disk, whatever
+    /// `synchronous` it committed with: an fsync of the write-ahead log, which
+    /// holds them all until a checkpoint (itself synced) copies them into the
+    /// database file. Without a log there is nothing to sync.
+    ///
+    /// # Errors
+    /// The log cannot be opened or synced.
+    pub fn sync_log(&self) -> Result<(), StoreError> {
+        let mut log = self.path.clone().into_os_string();
+        log.push("-wal");
+        match std::fs::File::open(&log) {
+            Ok(file) => file.sync_data().map_err(StoreError::Sync),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::Sync(e)),
+        }
     }
 
     /// Gives back the memory this connection keeps only for speed: the page
