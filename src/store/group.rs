@@ -9,12 +9,14 @@
 
 use super::articles::{IngestReport, ingest_rows, unchanged_items};
 use super::feeds::{FetchRecord, update_fetch_state};
+use super::pending::Pending;
 use super::{Store, StoreError};
 use crate::model::{AlertId, Article, ArticleText, FeedId, Match};
 use crate::story::Fingerprint;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 /// An open group transaction. Dropped without [`Group::commit`] (or while a
@@ -22,6 +24,10 @@ use std::collections::HashSet;
 pub struct Group<'s> {
     conn: &'s Connection,
     durable: bool,
+    /// Story band and tag link rows of every feed so far, inserted in key
+    /// order at the commit (see `store::pending`); a feed's savepoint
+    /// rollback drops its own.
+    pending: RefCell<Pending>,
 }
 
 impl Store {
@@ -45,6 +51,7 @@ impl Store {
         let group = Group {
             conn: &self.conn,
             durable,
+            pending: RefCell::default(),
         };
         // On failure the drop puts `synchronous` back.
         group.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -55,7 +62,10 @@ impl Store {
 impl Group<'_> {
     /// Writes outside any feed's savepoint, committed with the group.
     pub fn writes(&self) -> Writes<'_> {
-        Writes { conn: self.conn }
+        Writes {
+            conn: self.conn,
+            pending: &self.pending,
+        }
     }
 
     /// Runs `f` in a savepoint: kept when `f` returns `Ok`, rolled back when
@@ -70,11 +80,13 @@ impl Group<'_> {
         f: impl FnOnce(Writes<'_>) -> Result<T, E>,
     ) -> Result<Result<T, E>, StoreError> {
         self.conn.execute_batch("SAVEPOINT feed")?;
+        self.pending.borrow_mut().savepoint();
         let savepoint = Savepoint {
             conn: self.conn,
+            pending: &self.pending,
             open: true,
         };
-        let result = f(Writes { conn: self.conn });
+        let result = f(self.writes());
         if result.is_ok() {
             savepoint.release()?;
         }
@@ -99,7 +111,9 @@ impl Group<'_> {
                 Some("the group transaction was rolled back by SQLite".into()),
             )));
         }
-        // After every savepoint: one index segment for the whole group.
+        // After every savepoint: the held-back rows in key order, then one
+        // index segment for the whole group.
+        self.pending.borrow_mut().flush(self.conn)?;
         super::search::index_new_articles(self.conn)?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
@@ -120,12 +134,14 @@ impl Drop for Group<'_> {
 /// One feed's savepoint; rolled back unless released.
 struct Savepoint<'c> {
     conn: &'c Connection,
+    pending: &'c RefCell<Pending>,
     open: bool,
 }
 
 impl Savepoint<'_> {
     fn release(mut self) -> Result<(), StoreError> {
         self.open = false;
+        self.pending.borrow_mut().release();
         self.conn.execute_batch("RELEASE feed")?;
         Ok(())
     }
@@ -134,6 +150,7 @@ impl Savepoint<'_> {
 impl Drop for Savepoint<'_> {
     fn drop(&mut self) {
         if self.open {
+            self.pending.borrow_mut().rollback();
             // Fails only when SQLite already rolled the whole transaction
             // back, which `Group::is_aborted` reports.
             let _ = self.conn.execute_batch("ROLLBACK TO feed; RELEASE feed");
@@ -145,6 +162,7 @@ impl Drop for Savepoint<'_> {
 #[derive(Clone, Copy)]
 pub struct Writes<'c> {
     conn: &'c Connection,
+    pending: &'c RefCell<Pending>,
 }
 
 impl Writes<'_> {
@@ -159,7 +177,15 @@ impl Writes<'_> {
         matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
-        ingest_rows(self.conn, articles, fingerprints, matcher, now)
+        let mut pending = self.pending.borrow_mut();
+        ingest_rows(
+            self.conn,
+            &mut pending,
+            articles,
+            fingerprints,
+            matcher,
+            now,
+        )
     }
 
     /// [`Store::unchanged_items`], seeing the group's writes so far.
