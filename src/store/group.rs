@@ -256,6 +256,153 @@ mod tests {
         assert!(failed.is_err());
     }
 
+    use crate::model::{ArticleId, Tags};
+    use crate::story::samples::{self, Sample};
+
+    /// Feed `feed`'s item `identity` with a sample's text, published at `hour`
+    /// of day 10, tagged with `country`.
+    fn sample(feed: FeedId, identity: &str, s: &Sample, hour: u32, country: &str) -> Article {
+        Article {
+            title: s.0.into(),
+            summary: s.1.into(),
+            body: s.2.into(),
+            published: t(10, hour),
+            tags: Tags {
+                countries: vec![country.into()],
+                ..Tags::default()
+            },
+            ..article(
+                feed,
+                identity,
+                &format!("https://{feed}.test/{identity}"),
+                "",
+            )
+        }
+    }
+
+    /// Stores `items` in a savepoint of `group`; with `fail`, the feed then
+    /// fails and its savepoint rolls back.
+    fn feed_poll(group: &mut Group<'_>, items: &[Article], fail: bool) -> Option<IngestReport> {
+        let mut none = |_: &Article| Vec::new();
+        let result: Result<IngestReport, StoreError> = group
+            .isolated(|w| {
+                let report = w.ingest(items, &[], &mut none, t(10, 20))?;
+                if fail {
+                    return Err(StoreError::NoFeed(items[0].feed_id));
+                }
+                Ok(report)
+            })
+            .unwrap();
+        result.ok()
+    }
+
+    /// The stored band keys of each article, sorted.
+    fn stored_bands(store: &Store) -> Vec<(ArticleId, i64)> {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT article_id, key FROM story_bands ORDER BY article_id, key")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The band rows an article with a sample's text must have.
+    fn expected_bands(id: ArticleId, s: &Sample) -> Vec<(ArticleId, i64)> {
+        let mut keys = crate::story::fingerprint(samples::text(s)).bands().to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().map(|k| (id, k)).collect()
+    }
+
+    /// (article, country tag) of every `tag_articles` row, and the number of
+    /// rows pointing at no tag.
+    fn stored_links(store: &Store) -> (Vec<(ArticleId, String)>, i64) {
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT x.article_id, t.value FROM tag_articles x JOIN tags t ON t.id = x.tag_id
+                 ORDER BY x.article_id, t.value",
+            )
+            .unwrap();
+        let links = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let dangling = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM tag_articles WHERE tag_id NOT IN (SELECT id FROM tags)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (links, dangling)
+    }
+
+    #[test]
+    fn issue10_a_story_is_found_within_one_group_but_not_through_a_rolled_back_feed() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut group = store.begin_group(true).unwrap();
+        // Rolled back: its article id is used again by the next feed, so any
+        // band row or tag link (or cached new tag) it left would show.
+        let gone = sample(b, "b-0", &samples::REPUBLISHED_BAKHTY, 14, "CN");
+        assert!(feed_poll(&mut group, &[gone], true).is_none());
+        let head = sample(a, "a-1", &samples::KAZINFORM_BAKHTY, 9, "KZ");
+        let first = feed_poll(&mut group, &[head], false).unwrap();
+        assert_eq!(first.grouped, 0, "the rolled-back article is no candidate");
+        let copy = sample(b, "b-1", &samples::REPUBLISHED_BAKHTY, 15, "CN");
+        let second = feed_poll(&mut group, &[copy], false).unwrap();
+        assert_eq!(second.grouped, 1, "found among the group's pending rows");
+        group.commit().unwrap();
+
+        let (head, member) = (first.new[0], second.new[0]);
+        assert_eq!(store.article(member).unwrap().unwrap().story, head);
+        let mut want = expected_bands(head, &samples::KAZINFORM_BAKHTY);
+        want.extend(expected_bands(member, &samples::REPUBLISHED_BAKHTY));
+        assert_eq!(stored_bands(&store), want);
+        let (links, dangling) = stored_links(&store);
+        assert_eq!(links, [(head, "KZ".into()), (member, "CN".into())]);
+        assert_eq!(dangling, 0, "the rolled-back feed's new tag is not reused");
+    }
+
+    #[test]
+    fn issue10_an_edit_within_a_group_replaces_pending_rows_and_its_rollback_restores_them() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut group = store.begin_group(true).unwrap();
+        let head = sample(a, "a-1", &samples::KAZINFORM_BAKHTY, 9, "KZ");
+        let id = feed_poll(&mut group, &[head], false).unwrap().new[0];
+        // An edit of the pending article, rolled back with its feed.
+        let edit = sample(a, "a-1", &samples::DOSTYK_MOYINTY, 9, "CN");
+        assert!(feed_poll(&mut group, &[edit], true).is_none());
+        // The original rows are back: another outlet's copy finds the story.
+        let copy = sample(b, "b-1", &samples::REPUBLISHED_BAKHTY, 15, "CN");
+        let copied = feed_poll(&mut group, &[copy], false).unwrap();
+        assert_eq!(copied.grouped, 1);
+        // A kept edit of the pending article replaces its rows.
+        let edit = sample(a, "a-1", &samples::CKU_FINANCING, 9, "KG");
+        let edited = feed_poll(&mut group, &[edit], false).unwrap();
+        assert_eq!(edited.updated, [id]);
+        group.commit().unwrap();
+
+        let member = copied.new[0];
+        let mut want = expected_bands(id, &samples::CKU_FINANCING);
+        want.extend(expected_bands(member, &samples::REPUBLISHED_BAKHTY));
+        assert_eq!(stored_bands(&store), want);
+        let (links, dangling) = stored_links(&store);
+        assert_eq!(links, [(id, "KG".into()), (member, "CN".into())]);
+        assert_eq!(dangling, 0);
+        let kz = crate::store::ArticleFilter {
+            country: Some("kz".into()),
+            ..Default::default()
+        };
+        assert!(store.list_articles(&kz).unwrap().is_empty());
+    }
+
     #[test]
     fn issue10_a_group_commits_every_feed_but_the_one_that_failed_or_panicked() {
         let (_dir, mut store) = open();
