@@ -12,7 +12,6 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 /// Articles matched per transaction by a real replay: short transactions, so
 /// a running daemon's poll never waits long for the write lock.
@@ -33,7 +32,7 @@ pub const REISSUE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(2);
 /// Candidates compared exactly per new article, those sharing the most band
 /// keys first. True near-duplicates share many bands; the cap bounds the work
 /// when a key is shared by many articles (an outlet's boilerplate paragraph).
-const MAX_STORY_CANDIDATES: i64 = 20;
+const MAX_STORY_CANDIDATES: usize = 20;
 
 /// Pages given back to the file system per `incremental_vacuum` step, so one
 /// step holds the write lock only briefly (16 KiB pages: 8 MiB a step).
@@ -233,6 +232,8 @@ impl Store {
     ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
         let mut pending = Pending::default();
+        let keys = fingerprints.iter().flatten().flat_map(|f| f.bands());
+        pending.prefetch_bands(&tx, keys.copied())?;
         let report = ingest_rows(&tx, &mut pending, articles, fingerprints, matcher, now)?;
         pending.flush(&tx)?;
         super::search::index_new_articles(&tx)?;
@@ -790,43 +791,26 @@ fn near_duplicates(
     }
     let published = to_ts(a.published);
     let window = STORY_WINDOW.num_seconds();
-    // The limit is written into the SQL: SQLite plans with the value of a bound
-    // LIMIT, so binding one makes it re-prepare the statement on every call
-    // (measured: 6% of the cold run's CPU). Formatted once, not per article.
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT a.id, COALESCE(a.story_id, a.id), a.published, a.title, a.summary, a.body,
+    let candidates = story_candidates(
+        tx,
+        pending,
+        fingerprint.bands(),
+        (published - window, published + window),
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT COALESCE(a.story_id, a.id), a.published, a.title, a.summary, a.body,
                 (SELECT s.identity FROM article_sources s
-                 WHERE s.article_id = a.id AND s.feed_id = ?4 LIMIT 1)
-         FROM (SELECT b.article_id AS id
-               FROM (SELECT article_id, count(*) AS shared
-                     FROM (SELECT article_id FROM story_bands
-                           WHERE key IN (SELECT value FROM json_each(?1))
-                           UNION ALL SELECT value FROM json_each(?5))
-                     GROUP BY article_id) b
-               JOIN articles x ON x.id = b.article_id
-               WHERE x.published BETWEEN ?2 AND ?3
-               ORDER BY b.shared DESC, b.article_id LIMIT {MAX_STORY_CANDIDATES}) c
-         JOIN articles a ON a.id = c.id",
-        )
-    });
-    let mut stmt = tx.prepare_cached(&SQL)?;
-    let bands = id_list(fingerprint.bands());
-    // The transaction's band rows not inserted yet (an article's rows are all
-    // there or all in the table, so nothing is counted twice).
-    let pending_sharing = id_list(&pending.sharing(fingerprint.bands()));
-    let mut rows = stmt.query(params![
-        bands,
-        published - window,
-        published + window,
-        a.feed_id,
-        pending_sharing
-    ])?;
+                 WHERE s.article_id = a.id AND s.feed_id = ?2 LIMIT 1)
+         FROM articles a WHERE a.id = ?1",
+    )?;
     let (mut best_reissue, mut best_story) = (0.0, 0.0);
-    while let Some(r) = rows.next()? {
-        let (id, story_id, their_published): (ArticleId, ArticleId, i64) =
-            (r.get(0)?, r.get(1)?, r.get(2)?);
-        let same_feed_identity: Option<String> = r.get(6)?;
+    for id in candidates {
+        let mut rows = stmt.query(params![id, a.feed_id])?;
+        let Some(r) = rows.next()? else {
+            continue;
+        };
+        let (story_id, their_published): (ArticleId, i64) = (r.get(0)?, r.get(1)?);
+        let same_feed_identity: Option<String> = r.get(5)?;
         // An item of the same feed is only ever a re-issue: one this poll
         // still carries, or published too far apart, needs no comparison.
         if let Some(identity) = &same_feed_identity
@@ -835,7 +819,7 @@ fn near_duplicates(
         {
             continue;
         }
-        let theirs = story::comparable(row_text(r, 3)?);
+        let theirs = story::comparable(row_text(r, 2)?);
         let similarity = fingerprint.similarity(&theirs);
         match same_feed_identity {
             Some(_) if story::republished(fingerprint, &theirs) && similarity > best_reissue => {
@@ -848,6 +832,44 @@ fn near_duplicates(
         }
     }
     Ok(near)
+}
+
+/// The articles worth comparing with a new one whose band keys are `bands`:
+/// those sharing any key and published within `window` (inclusive), the
+/// [`MAX_STORY_CANDIDATES`] sharing the most keys first, then the oldest.
+/// Keys are looked up in the rows prefetched for the group, the table and the
+/// transaction's pending rows (an article's rows are all in one place, so
+/// none is counted twice).
+fn story_candidates(
+    tx: &Connection,
+    pending: &Pending,
+    bands: &[i64],
+    window: (i64, i64),
+) -> Result<Vec<ArticleId>, StoreError> {
+    let mut shared: HashMap<ArticleId, u32> = HashMap::new();
+    let stored = pending.stored_sharing(tx, bands)?;
+    for id in stored.into_iter().chain(pending.sharing(bands)) {
+        *shared.entry(id).or_default() += 1;
+    }
+    let mut ranked: Vec<(ArticleId, u32)> = shared.into_iter().collect();
+    ranked.sort_unstable_by_key(|&(id, n)| (std::cmp::Reverse(n), id));
+    let mut published = tx.prepare_cached("SELECT published FROM articles WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for (id, _) in ranked {
+        let Some(when) = published
+            .query_row([id], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            continue;
+        };
+        if (window.0..=window.1).contains(&when) {
+            out.push(id);
+            if out.len() == MAX_STORY_CANDIDATES {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn find_source(
@@ -1067,6 +1089,7 @@ fn update_text(
     // The old rows are in the table or still pending (an article stored
     // earlier in this transaction): both places are cleared.
     delete_bands(tx, id, &old)?;
+    pending.cleared_bands(id);
     pending.remove_bands(id);
     match fingerprint {
         Some(f) => pending.add_bands(id, f.bands()),

@@ -68,6 +68,23 @@ impl Group<'_> {
         }
     }
 
+    /// Reads the stored story band rows of `fingerprints` (those of the
+    /// articles the group is about to store) in one pass in key order, so
+    /// that each article's near-duplicate lookup finds them in memory instead
+    /// of reading pages of the index at random. Optional: keys not read here
+    /// are looked up in the table. Call it before the feeds' savepoints.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn prefetch_bands<'f>(
+        &self,
+        fingerprints: impl Iterator<Item = &'f Fingerprint>,
+    ) -> Result<(), StoreError> {
+        let keys = fingerprints.flat_map(|f| f.bands().iter().copied());
+        self.pending.borrow_mut().prefetch_bands(self.conn, keys)?;
+        Ok(())
+    }
+
     /// Runs `f` in a savepoint: kept when `f` returns `Ok`, rolled back when
     /// it returns `Err` or panics (the panic goes on to the caller after the
     /// rollback). The rest of the group is untouched either way.
