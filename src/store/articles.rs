@@ -846,12 +846,14 @@ fn story_candidates(
     bands: &[i64],
     window: (i64, i64),
 ) -> Result<Vec<ArticleId>, StoreError> {
-    let mut shared: HashMap<ArticleId, u32> = HashMap::new();
-    let stored = pending.stored_sharing(tx, bands)?;
-    for id in stored.into_iter().chain(pending.sharing(bands)) {
-        *shared.entry(id).or_default() += 1;
-    }
-    let mut ranked: Vec<(ArticleId, u32)> = shared.into_iter().collect();
+    // One entry per shared key: counted by sorting, then ranked.
+    let mut sharing = pending.stored_sharing(tx, bands)?;
+    sharing.extend(pending.sharing(bands));
+    sharing.sort_unstable();
+    let mut ranked: Vec<(ArticleId, usize)> = sharing
+        .chunk_by(|x, y| x == y)
+        .map(|run| (run[0], run.len()))
+        .collect();
     ranked.sort_unstable_by_key(|&(id, n)| (std::cmp::Reverse(n), id));
     let mut published = tx.prepare_cached("SELECT published FROM articles WHERE id = ?1")?;
     let mut out = Vec::new();
@@ -1017,7 +1019,7 @@ fn insert_tags(
 fn tag_id(
     tx: &Connection,
     pending: &mut Pending,
-    kind: &str,
+    kind: &'static str,
     value: &str,
 ) -> Result<i64, StoreError> {
     if let Some(tag) = pending.tag_id(kind, value) {

@@ -43,9 +43,9 @@ struct Rows {
     links: Vec<(i64, ArticleId)>,
     /// Tag ids by (kind, ASCII-lowercased value), as `tags` has them in this
     /// transaction (its `value` is `COLLATE NOCASE`, which folds ASCII only).
-    tag_ids: HashMap<(String, String), i64>,
+    tag_ids: HashMap<(&'static str, String), i64>,
     /// Keys of `tag_ids` whose tag this transaction inserted, oldest first.
-    new_tags: Vec<(String, String)>,
+    new_tags: Vec<(&'static str, String)>,
     /// Articles whose `story_bands` rows this transaction deleted (edits):
     /// what [`Prefetched`] read of them is stale.
     cleared: Vec<ArticleId>,
@@ -244,16 +244,16 @@ impl Pending {
     }
 
     /// The id of tag (`kind`, `value`) if this transaction has looked it up.
-    pub(crate) fn tag_id(&self, kind: &str, value: &str) -> Option<i64> {
+    pub(crate) fn tag_id(&self, kind: &'static str, value: &str) -> Option<i64> {
         // Borrowed lookups would need a key type of our own; tags are short.
-        let key = (kind.to_string(), value.to_ascii_lowercase());
+        let key = (kind, value.to_ascii_lowercase());
         self.rows.tag_ids.get(&key).copied()
     }
 
     /// Remembers tag (`kind`, `value`)'s id; `inserted` when this transaction
     /// added the tag, so that a rollback forgets it.
-    pub(crate) fn cache_tag(&mut self, kind: &str, value: &str, id: i64, inserted: bool) {
-        let key = (kind.to_string(), value.to_ascii_lowercase());
+    pub(crate) fn cache_tag(&mut self, kind: &'static str, value: &str, id: i64, inserted: bool) {
+        let key = (kind, value.to_ascii_lowercase());
         if inserted {
             self.rows.new_tags.push(key.clone());
         }
