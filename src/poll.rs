@@ -644,6 +644,7 @@ fn settle_together(
     jobs: &mut [Job],
 ) -> Result<Vec<PollSummary>, crate::store::StoreError> {
     let mut group = store.begin_group(false)?;
+    group.prefetch_bands(ready_fingerprints(jobs))?;
     let mut summaries = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
         let _span = tracing::info_span!("poll_feed", feed = %job.feed.name).entered();
@@ -660,6 +661,13 @@ fn settle_together(
     }
     group.commit()?;
     Ok(summaries)
+}
+
+/// The story fingerprints of the articles that `jobs` already prepared.
+fn ready_fingerprints(jobs: &[Job]) -> impl Iterator<Item = &Fingerprint> {
+    jobs.iter()
+        .filter_map(|j| j.prepared.as_ref()?.as_ref().ok())
+        .flat_map(|ready| ready.fingerprints.iter().flatten())
 }
 
 /// Everything after the network and the pure stages for one poll of a

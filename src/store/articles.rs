@@ -1,6 +1,7 @@
 //! Articles: one poll's ingest as one transaction (dedup, tags, watchlist
 //! matches and alert outbox rows), listings with filters, replay and retention.
 
+use super::pending::Pending;
 use super::{Store, StoreError, from_ts, to_ts, ts_text};
 use crate::model::{Article, ArticleId, ArticleText, FeedId, Match, Tags, TermMatch};
 use crate::outbox;
@@ -11,7 +12,6 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 /// Articles matched per transaction by a real replay: short transactions, so
 /// a running daemon's poll never waits long for the write lock.
@@ -32,7 +32,7 @@ pub const REISSUE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(2);
 /// Candidates compared exactly per new article, those sharing the most band
 /// keys first. True near-duplicates share many bands; the cap bounds the work
 /// when a key is shared by many articles (an outlet's boilerplate paragraph).
-const MAX_STORY_CANDIDATES: i64 = 20;
+const MAX_STORY_CANDIDATES: usize = 20;
 
 /// Pages given back to the file system per `incremental_vacuum` step, so one
 /// step holds the write lock only briefly (16 KiB pages: 8 MiB a step).
@@ -231,7 +231,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
         let tx = self.begin_immediate()?;
-        let report = ingest_rows(&tx, articles, fingerprints, matcher, now)?;
+        let mut pending = Pending::default();
+        let keys = fingerprints.iter().flatten().flat_map(|f| f.bands());
+        pending.prefetch_bands(&tx, keys.copied())?;
+        let report = ingest_rows(&tx, &mut pending, articles, fingerprints, matcher, now)?;
+        pending.flush(&tx)?;
         super::search::index_new_articles(&tx)?;
         tx.commit()?;
         Ok(report)
@@ -659,9 +663,11 @@ struct Item<'a> {
 }
 
 /// The rows of [`Store::ingest_fingerprinted`] on a connection inside a
-/// transaction (or a group's savepoint), which the caller commits.
+/// transaction (or a group's savepoint), which the caller commits after
+/// flushing `pending`, the transaction's held-back index rows.
 pub(crate) fn ingest_rows(
     conn: &Connection,
+    pending: &mut Pending,
     articles: &[Article],
     fingerprints: &[Option<Fingerprint>],
     matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
@@ -678,20 +684,28 @@ pub(crate) fn ingest_rows(
             article,
             fingerprint: fingerprints.get(i).and_then(Option::as_ref),
         };
-        ingest_one(conn, item, matcher, now, &in_poll, &mut report)?;
+        let tx = Tx { conn, pending };
+        ingest_one(tx, item, matcher, now, &in_poll, &mut report)?;
     }
     Ok(report)
 }
 
+/// The ingest transaction: its connection and its held-back index rows.
+struct Tx<'a> {
+    conn: &'a Connection,
+    pending: &'a mut Pending,
+}
+
 /// Stores one article of a poll, per the rules of [`Store::ingest`].
 fn ingest_one(
-    tx: &Connection,
+    tx: Tx<'_>,
     item: Item<'_>,
     matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
     now: DateTime<Utc>,
     in_poll: &HashSet<(FeedId, &str)>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
+    let Tx { conn: tx, pending } = tx;
     let a = item.article;
     let hash = content_hash(a);
     if let Some((id, source_hash)) = find_source(tx, a.feed_id, &a.identity)? {
@@ -703,7 +717,7 @@ fn ingest_one(
             "UPDATE article_sources SET content_hash = ?3 WHERE feed_id = ?1 AND identity = ?2",
         )?
         .execute(params![a.feed_id, a.identity, hash])?;
-        if !update_text(tx, id, a, &hash, item.fingerprint)? {
+        if !update_text(tx, pending, id, a, &hash, item.fingerprint)? {
             // This source now gives the text the article already has.
             report.unchanged += 1;
             return Ok(());
@@ -715,7 +729,7 @@ fn ingest_one(
     if let Some(id) = find_by_url(tx, &a.url)? {
         let same_feed = has_source(tx, id, a.feed_id)?;
         insert_source(tx, id, a, &hash, now)?;
-        if same_feed && update_text(tx, id, a, &hash, item.fingerprint)? {
+        if same_feed && update_text(tx, pending, id, a, &hash, item.fingerprint)? {
             report.updated.push(id);
         } else {
             report.linked += 1;
@@ -735,10 +749,10 @@ fn ingest_one(
             &computed
         }
     };
-    let near = near_duplicates(tx, a, fingerprint, in_poll)?;
+    let near = near_duplicates(tx, pending, a, fingerprint, in_poll)?;
     if let Some(id) = near.reissue_of {
         insert_source(tx, id, a, &hash, now)?;
-        if update_text(tx, id, a, &hash, Some(fingerprint))? {
+        if update_text(tx, pending, id, a, &hash, Some(fingerprint))? {
             report.updated.push(id);
         } else {
             report.linked += 1;
@@ -746,7 +760,7 @@ fn ingest_one(
         report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
         return Ok(());
     }
-    let id = insert_article(tx, a, &hash, near.story, fingerprint, now)?;
+    let id = insert_article(tx, pending, a, &hash, near.story, fingerprint, now)?;
     report.new.push(id);
     report.grouped += usize::from(near.story.is_some());
     report.alerts += apply_matches(tx, id, a, &matcher(a), now)?;
@@ -766,6 +780,7 @@ struct Near {
 /// exactly; the most similar of each kind wins.
 fn near_duplicates(
     tx: &Connection,
+    pending: &Pending,
     a: &Article,
     fingerprint: &Fingerprint,
     in_poll: &HashSet<(FeedId, &str)>,
@@ -776,36 +791,26 @@ fn near_duplicates(
     }
     let published = to_ts(a.published);
     let window = STORY_WINDOW.num_seconds();
-    // The limit is written into the SQL: SQLite plans with the value of a bound
-    // LIMIT, so binding one makes it re-prepare the statement on every call
-    // (measured: 6% of the cold run's CPU). Formatted once, not per article.
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT a.id, COALESCE(a.story_id, a.id), a.published, a.title, a.summary, a.body,
+    let candidates = story_candidates(
+        tx,
+        pending,
+        fingerprint.bands(),
+        (published - window, published + window),
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT COALESCE(a.story_id, a.id), a.published, a.title, a.summary, a.body,
                 (SELECT s.identity FROM article_sources s
-                 WHERE s.article_id = a.id AND s.feed_id = ?4 LIMIT 1)
-         FROM (SELECT b.article_id AS id
-               FROM (SELECT article_id, count(*) AS shared FROM story_bands
-                     WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY article_id) b
-               JOIN articles x ON x.id = b.article_id
-               WHERE x.published BETWEEN ?2 AND ?3
-               ORDER BY b.shared DESC, b.article_id LIMIT {MAX_STORY_CANDIDATES}) c
-         JOIN articles a ON a.id = c.id",
-        )
-    });
-    let mut stmt = tx.prepare_cached(&SQL)?;
-    let bands = id_list(fingerprint.bands());
-    let mut rows = stmt.query(params![
-        bands,
-        published - window,
-        published + window,
-        a.feed_id
-    ])?;
+                 WHERE s.article_id = a.id AND s.feed_id = ?2 LIMIT 1)
+         FROM articles a WHERE a.id = ?1",
+    )?;
     let (mut best_reissue, mut best_story) = (0.0, 0.0);
-    while let Some(r) = rows.next()? {
-        let (id, story_id, their_published): (ArticleId, ArticleId, i64) =
-            (r.get(0)?, r.get(1)?, r.get(2)?);
-        let same_feed_identity: Option<String> = r.get(6)?;
+    for id in candidates {
+        let mut rows = stmt.query(params![id, a.feed_id])?;
+        let Some(r) = rows.next()? else {
+            continue;
+        };
+        let (story_id, their_published): (ArticleId, i64) = (r.get(0)?, r.get(1)?);
+        let same_feed_identity: Option<String> = r.get(5)?;
         // An item of the same feed is only ever a re-issue: one this poll
         // still carries, or published too far apart, needs no comparison.
         if let Some(identity) = &same_feed_identity
@@ -814,7 +819,7 @@ fn near_duplicates(
         {
             continue;
         }
-        let theirs = story::comparable(row_text(r, 3)?);
+        let theirs = story::comparable(row_text(r, 2)?);
         let similarity = fingerprint.similarity(&theirs);
         match same_feed_identity {
             Some(_) if story::republished(fingerprint, &theirs) && similarity > best_reissue => {
@@ -827,6 +832,46 @@ fn near_duplicates(
         }
     }
     Ok(near)
+}
+
+/// The articles worth comparing with a new one whose band keys are `bands`:
+/// those sharing any key and published within `window` (inclusive), the
+/// [`MAX_STORY_CANDIDATES`] sharing the most keys first, then the oldest.
+/// Keys are looked up in the rows prefetched for the group, the table and the
+/// transaction's pending rows (an article's rows are all in one place, so
+/// none is counted twice).
+fn story_candidates(
+    tx: &Connection,
+    pending: &Pending,
+    bands: &[i64],
+    window: (i64, i64),
+) -> Result<Vec<ArticleId>, StoreError> {
+    // One entry per shared key: counted by sorting, then ranked.
+    let mut sharing = pending.stored_sharing(tx, bands)?;
+    sharing.extend(pending.sharing(bands));
+    sharing.sort_unstable();
+    let mut ranked: Vec<(ArticleId, usize)> = sharing
+        .chunk_by(|x, y| x == y)
+        .map(|run| (run[0], run.len()))
+        .collect();
+    ranked.sort_unstable_by_key(|&(id, n)| (std::cmp::Reverse(n), id));
+    let mut published = tx.prepare_cached("SELECT published FROM articles WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for (id, _) in ranked {
+        let Some(when) = published
+            .query_row([id], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            continue;
+        };
+        if (window.0..=window.1).contains(&when) {
+            out.push(id);
+            if out.len() == MAX_STORY_CANDIDATES {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn find_source(
@@ -864,6 +909,7 @@ fn is_pruned(tx: &Connection, feed_id: FeedId, identity: &str) -> Result<bool, S
 
 fn insert_article(
     tx: &Connection,
+    pending: &mut Pending,
     a: &Article,
     hash: &[u8],
     story: Option<ArticleId>,
@@ -888,23 +934,9 @@ fn insert_article(
     ])?;
     let id = tx.last_insert_rowid();
     insert_source(tx, id, a, hash, now)?;
-    insert_tags(tx, id, &a.tags)?;
-    insert_bands(tx, id, fingerprint)?;
+    insert_tags(tx, pending, id, &a.tags)?;
+    pending.add_bands(id, fingerprint.bands());
     Ok(id)
-}
-
-/// Adds the band rows of article `id`, whose text has `fingerprint`.
-fn insert_bands(
-    tx: &Connection,
-    id: ArticleId,
-    fingerprint: &Fingerprint,
-) -> Result<(), StoreError> {
-    each_band(
-        tx,
-        "INSERT OR IGNORE INTO story_bands (key, article_id) VALUES (?1, ?2)",
-        id,
-        fingerprint,
-    )
 }
 
 /// Deletes the band rows of article `id`, whose stored text has `fingerprint`.
@@ -952,11 +984,15 @@ fn insert_source(
     Ok(())
 }
 
-/// Links the article to its tags (its `article_tags` list and one
-/// `tag_articles` row per tag), adding values the dictionary lacks.
-fn insert_tags(tx: &Connection, id: ArticleId, tags: &Tags) -> Result<(), StoreError> {
-    let mut known = tx.prepare_cached("SELECT id FROM tags WHERE kind = ?1 AND value = ?2")?;
-    let mut add = tx.prepare_cached("INSERT INTO tags (kind, value) VALUES (?1, ?2)")?;
+/// Links the article to its tags (its `article_tags` list now, its
+/// `tag_articles` rows pending until the commit), adding values the
+/// dictionary lacks.
+fn insert_tags(
+    tx: &Connection,
+    pending: &mut Pending,
+    id: ArticleId,
+    tags: &Tags,
+) -> Result<(), StoreError> {
     let mut ids = Vec::new();
     for (kind, values) in [
         ("country", &tags.countries),
@@ -964,17 +1000,7 @@ fn insert_tags(tx: &Connection, id: ArticleId, tags: &Tags) -> Result<(), StoreE
         ("topic", &tags.topics),
     ] {
         for value in values {
-            let tag: i64 = match known
-                .query_row(params![kind, value], |r| r.get(0))
-                .optional()?
-            {
-                Some(tag) => tag,
-                None => {
-                    add.execute(params![kind, value])?;
-                    tx.last_insert_rowid()
-                }
-            };
-            ids.push(tag);
+            ids.push(tag_id(tx, pending, kind, value)?);
         }
     }
     if ids.is_empty() {
@@ -983,18 +1009,36 @@ fn insert_tags(tx: &Connection, id: ArticleId, tags: &Tags) -> Result<(), StoreE
     // Values equal but for case are one tag.
     ids.sort_unstable();
     ids.dedup();
-    // One statement per link, not one `INSERT ... SELECT` for all: a
-    // statement that may write several rows opens a statement savepoint, at
-    // which FTS5 flushes its pending rows (measured before the full-text index
-    // was filled per transaction: cold ingest CPU 5.3 -> 5.9 s).
-    let mut link =
-        tx.prepare_cached("INSERT INTO tag_articles (tag_id, article_id) VALUES (?1, ?2)")?;
-    for tag in &ids {
-        link.execute(params![tag, id])?;
-    }
+    pending.add_links(id, &ids);
     tx.prepare_cached("INSERT INTO article_tags (article_id, tag_ids) VALUES (?1, ?2)")?
         .execute(params![id, id_list(&ids)])?;
     Ok(())
+}
+
+/// The id of tag (`kind`, `value`), added to the dictionary when new.
+fn tag_id(
+    tx: &Connection,
+    pending: &mut Pending,
+    kind: &'static str,
+    value: &str,
+) -> Result<i64, StoreError> {
+    if let Some(tag) = pending.tag_id(kind, value) {
+        return Ok(tag);
+    }
+    let known = tx
+        .prepare_cached("SELECT id FROM tags WHERE kind = ?1 AND value = ?2")?
+        .query_row(params![kind, value], |r| r.get(0))
+        .optional()?;
+    let tag = match known {
+        Some(tag) => tag,
+        None => {
+            tx.prepare_cached("INSERT INTO tags (kind, value) VALUES (?1, ?2)")?
+                .execute(params![kind, value])?;
+            tx.last_insert_rowid()
+        }
+    };
+    pending.cache_tag(kind, value, tag, known.is_none());
+    Ok(tag)
 }
 
 /// Deletes the tag rows of the articles that `articles`, a query of article
@@ -1023,6 +1067,7 @@ fn delete_tags(
 /// in its story). Returns whether anything changed.
 fn update_text(
     tx: &Connection,
+    pending: &mut Pending,
     id: ArticleId,
     a: &Article,
     hash: &[u8],
@@ -1043,13 +1088,18 @@ fn update_text(
          WHERE id = ?1",
     )?
     .execute(params![id, a.title, a.summary, a.body, a.lang, hash])?;
+    // The old rows are in the table or still pending (an article stored
+    // earlier in this transaction): both places are cleared.
     delete_bands(tx, id, &old)?;
+    pending.cleared_bands(id);
+    pending.remove_bands(id);
     match fingerprint {
-        Some(f) => insert_bands(tx, id, f)?,
-        None => insert_bands(tx, id, &story::fingerprint(a.text()))?,
+        Some(f) => pending.add_bands(id, f.bands()),
+        None => pending.add_bands(id, story::fingerprint(a.text()).bands()),
     }
     delete_tags(tx, "SELECT ?1", [id])?;
-    insert_tags(tx, id, &a.tags)?;
+    pending.remove_links(id);
+    insert_tags(tx, pending, id, &a.tags)?;
     Ok(true)
 }
 

@@ -9,12 +9,14 @@
 
 use super::articles::{IngestReport, ingest_rows, unchanged_items};
 use super::feeds::{FetchRecord, update_fetch_state};
+use super::pending::Pending;
 use super::{Store, StoreError};
 use crate::model::{AlertId, Article, ArticleText, FeedId, Match};
 use crate::story::Fingerprint;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 /// An open group transaction. Dropped without [`Group::commit`] (or while a
@@ -22,6 +24,10 @@ use std::collections::HashSet;
 pub struct Group<'s> {
     conn: &'s Connection,
     durable: bool,
+    /// Story band and tag link rows of every feed so far, inserted in key
+    /// order at the commit (see `store::pending`); a feed's savepoint
+    /// rollback drops its own.
+    pending: RefCell<Pending>,
 }
 
 impl Store {
@@ -45,6 +51,7 @@ impl Store {
         let group = Group {
             conn: &self.conn,
             durable,
+            pending: RefCell::default(),
         };
         // On failure the drop puts `synchronous` back.
         group.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -55,7 +62,27 @@ impl Store {
 impl Group<'_> {
     /// Writes outside any feed's savepoint, committed with the group.
     pub fn writes(&self) -> Writes<'_> {
-        Writes { conn: self.conn }
+        Writes {
+            conn: self.conn,
+            pending: &self.pending,
+        }
+    }
+
+    /// Reads the stored story band rows of `fingerprints` (those of the
+    /// articles the group is about to store) in one pass in key order, so
+    /// that each article's near-duplicate lookup finds them in memory instead
+    /// of reading pages of the index at random. Optional: keys not read here
+    /// are looked up in the table. Call it before the feeds' savepoints.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn prefetch_bands<'f>(
+        &self,
+        fingerprints: impl Iterator<Item = &'f Fingerprint>,
+    ) -> Result<(), StoreError> {
+        let keys = fingerprints.flat_map(|f| f.bands().iter().copied());
+        self.pending.borrow_mut().prefetch_bands(self.conn, keys)?;
+        Ok(())
     }
 
     /// Runs `f` in a savepoint: kept when `f` returns `Ok`, rolled back when
@@ -70,11 +97,13 @@ impl Group<'_> {
         f: impl FnOnce(Writes<'_>) -> Result<T, E>,
     ) -> Result<Result<T, E>, StoreError> {
         self.conn.execute_batch("SAVEPOINT feed")?;
+        self.pending.borrow_mut().savepoint();
         let savepoint = Savepoint {
             conn: self.conn,
+            pending: &self.pending,
             open: true,
         };
-        let result = f(Writes { conn: self.conn });
+        let result = f(self.writes());
         if result.is_ok() {
             savepoint.release()?;
         }
@@ -99,7 +128,9 @@ impl Group<'_> {
                 Some("the group transaction was rolled back by SQLite".into()),
             )));
         }
-        // After every savepoint: one index segment for the whole group.
+        // After every savepoint: the held-back rows in key order, then one
+        // index segment for the whole group.
+        self.pending.borrow_mut().flush(self.conn)?;
         super::search::index_new_articles(self.conn)?;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
@@ -120,12 +151,14 @@ impl Drop for Group<'_> {
 /// One feed's savepoint; rolled back unless released.
 struct Savepoint<'c> {
     conn: &'c Connection,
+    pending: &'c RefCell<Pending>,
     open: bool,
 }
 
 impl Savepoint<'_> {
     fn release(mut self) -> Result<(), StoreError> {
         self.open = false;
+        self.pending.borrow_mut().release();
         self.conn.execute_batch("RELEASE feed")?;
         Ok(())
     }
@@ -134,6 +167,7 @@ impl Savepoint<'_> {
 impl Drop for Savepoint<'_> {
     fn drop(&mut self) {
         if self.open {
+            self.pending.borrow_mut().rollback();
             // Fails only when SQLite already rolled the whole transaction
             // back, which `Group::is_aborted` reports.
             let _ = self.conn.execute_batch("ROLLBACK TO feed; RELEASE feed");
@@ -145,6 +179,7 @@ impl Drop for Savepoint<'_> {
 #[derive(Clone, Copy)]
 pub struct Writes<'c> {
     conn: &'c Connection,
+    pending: &'c RefCell<Pending>,
 }
 
 impl Writes<'_> {
@@ -159,7 +194,15 @@ impl Writes<'_> {
         matcher: &mut dyn FnMut(&Article) -> Vec<Match>,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
-        ingest_rows(self.conn, articles, fingerprints, matcher, now)
+        let mut pending = self.pending.borrow_mut();
+        ingest_rows(
+            self.conn,
+            &mut pending,
+            articles,
+            fingerprints,
+            matcher,
+            now,
+        )
     }
 
     /// [`Store::unchanged_items`], seeing the group's writes so far.
@@ -228,6 +271,153 @@ mod tests {
             })
             .unwrap();
         assert!(failed.is_err());
+    }
+
+    use crate::model::{ArticleId, Tags};
+    use crate::story::samples::{self, Sample};
+
+    /// Feed `feed`'s item `identity` with a sample's text, published at `hour`
+    /// of day 10, tagged with `country`.
+    fn sample(feed: FeedId, identity: &str, s: &Sample, hour: u32, country: &str) -> Article {
+        Article {
+            title: s.0.into(),
+            summary: s.1.into(),
+            body: s.2.into(),
+            published: t(10, hour),
+            tags: Tags {
+                countries: vec![country.into()],
+                ..Tags::default()
+            },
+            ..article(
+                feed,
+                identity,
+                &format!("https://{feed}.test/{identity}"),
+                "",
+            )
+        }
+    }
+
+    /// Stores `items` in a savepoint of `group`; with `fail`, the feed then
+    /// fails and its savepoint rolls back.
+    fn feed_poll(group: &mut Group<'_>, items: &[Article], fail: bool) -> Option<IngestReport> {
+        let mut none = |_: &Article| Vec::new();
+        let result: Result<IngestReport, StoreError> = group
+            .isolated(|w| {
+                let report = w.ingest(items, &[], &mut none, t(10, 20))?;
+                if fail {
+                    return Err(StoreError::NoFeed(items[0].feed_id));
+                }
+                Ok(report)
+            })
+            .unwrap();
+        result.ok()
+    }
+
+    /// The stored band keys of each article, sorted.
+    fn stored_bands(store: &Store) -> Vec<(ArticleId, i64)> {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT article_id, key FROM story_bands ORDER BY article_id, key")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The band rows an article with a sample's text must have.
+    fn expected_bands(id: ArticleId, s: &Sample) -> Vec<(ArticleId, i64)> {
+        let mut keys = crate::story::fingerprint(samples::text(s)).bands().to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().map(|k| (id, k)).collect()
+    }
+
+    /// (article, country tag) of every `tag_articles` row, and the number of
+    /// rows pointing at no tag.
+    fn stored_links(store: &Store) -> (Vec<(ArticleId, String)>, i64) {
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT x.article_id, t.value FROM tag_articles x JOIN tags t ON t.id = x.tag_id
+                 ORDER BY x.article_id, t.value",
+            )
+            .unwrap();
+        let links = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let dangling = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM tag_articles WHERE tag_id NOT IN (SELECT id FROM tags)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (links, dangling)
+    }
+
+    #[test]
+    fn issue10_a_story_is_found_within_one_group_but_not_through_a_rolled_back_feed() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut group = store.begin_group(true).unwrap();
+        // Rolled back: its article id is used again by the next feed, so any
+        // band row or tag link (or cached new tag) it left would show.
+        let gone = sample(b, "b-0", &samples::REPUBLISHED_BAKHTY, 14, "CN");
+        assert!(feed_poll(&mut group, &[gone], true).is_none());
+        let head = sample(a, "a-1", &samples::KAZINFORM_BAKHTY, 9, "KZ");
+        let first = feed_poll(&mut group, &[head], false).unwrap();
+        assert_eq!(first.grouped, 0, "the rolled-back article is no candidate");
+        let copy = sample(b, "b-1", &samples::REPUBLISHED_BAKHTY, 15, "CN");
+        let second = feed_poll(&mut group, &[copy], false).unwrap();
+        assert_eq!(second.grouped, 1, "found among the group's pending rows");
+        group.commit().unwrap();
+
+        let (head, member) = (first.new[0], second.new[0]);
+        assert_eq!(store.article(member).unwrap().unwrap().story, head);
+        let mut want = expected_bands(head, &samples::KAZINFORM_BAKHTY);
+        want.extend(expected_bands(member, &samples::REPUBLISHED_BAKHTY));
+        assert_eq!(stored_bands(&store), want);
+        let (links, dangling) = stored_links(&store);
+        assert_eq!(links, [(head, "KZ".into()), (member, "CN".into())]);
+        assert_eq!(dangling, 0, "the rolled-back feed's new tag is not reused");
+    }
+
+    #[test]
+    fn issue10_an_edit_within_a_group_replaces_pending_rows_and_its_rollback_restores_them() {
+        let (_dir, mut store) = open();
+        let (a, b) = two_feeds(&mut store);
+        let mut group = store.begin_group(true).unwrap();
+        let head = sample(a, "a-1", &samples::KAZINFORM_BAKHTY, 9, "KZ");
+        let id = feed_poll(&mut group, &[head], false).unwrap().new[0];
+        // An edit of the pending article, rolled back with its feed.
+        let edit = sample(a, "a-1", &samples::DOSTYK_MOYINTY, 9, "CN");
+        assert!(feed_poll(&mut group, &[edit], true).is_none());
+        // The original rows are back: another outlet's copy finds the story.
+        let copy = sample(b, "b-1", &samples::REPUBLISHED_BAKHTY, 15, "CN");
+        let copied = feed_poll(&mut group, &[copy], false).unwrap();
+        assert_eq!(copied.grouped, 1);
+        // A kept edit of the pending article replaces its rows.
+        let edit = sample(a, "a-1", &samples::CKU_FINANCING, 9, "KG");
+        let edited = feed_poll(&mut group, &[edit], false).unwrap();
+        assert_eq!(edited.updated, [id]);
+        group.commit().unwrap();
+
+        let member = copied.new[0];
+        let mut want = expected_bands(id, &samples::CKU_FINANCING);
+        want.extend(expected_bands(member, &samples::REPUBLISHED_BAKHTY));
+        assert_eq!(stored_bands(&store), want);
+        let (links, dangling) = stored_links(&store);
+        assert_eq!(links, [(id, "KG".into()), (member, "CN".into())]);
+        assert_eq!(dangling, 0);
+        let kz = crate::store::ArticleFilter {
+            country: Some("kz".into()),
+            ..Default::default()
+        };
+        assert!(store.list_articles(&kz).unwrap().is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod articles;
 mod checkpoint;
 pub mod feeds;
 pub mod group;
+mod pending;
 pub mod search;
 pub mod stats;
 
