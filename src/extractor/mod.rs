@@ -2,6 +2,7 @@
 //! display, and readability-style main-text extraction from article pages.
 
 mod article;
+mod simple_html;
 
 use std::sync::LazyLock;
 
@@ -97,42 +98,86 @@ const TEASER_ENDINGS: &[&str] = &[
 /// A fragment with no tags at all is treated as plain text whose blank lines
 /// separate paragraphs: feeds often put plain text in fields declared HTML.
 pub fn html_to_text(html: &str) -> String {
-    if !html.contains('<') {
-        return paragraphs(html)
-            .map(fragment_text)
-            .filter(|para| !para.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-    }
-    fragment_text(html)
-}
-
-/// Runs of lines separated by blank (or whitespace-only) lines.
-fn paragraphs(text: &str) -> impl Iterator<Item = String> + '_ {
-    let mut lines = text.lines().peekable();
-    std::iter::from_fn(move || {
-        while lines.next_if(|l| l.trim().is_empty()).is_some() {}
-        lines.peek()?;
-        let mut para = String::new();
-        while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
-            para.push_str(line);
-            para.push('\n');
-        }
-        Some(para)
-    })
-}
-
-fn fragment_text(html: impl AsRef<str>) -> String {
-    let html = html.as_ref();
-    if !html.contains(['<', '&']) {
-        let mut w = TextWriter::default();
-        w.text(html);
-        return w.finish();
-    }
-    let doc = Html::parse_fragment(html);
     let mut w = TextWriter::default();
-    write_text(doc.tree.root(), &|_| false, &mut w);
+    html_to_text_into(html, &mut w);
     w.finish()
+}
+
+/// [`html_to_text`] with every line and paragraph break made a space, so the
+/// text is one line (titles): the same as collapsing the whitespace of
+/// [`html_to_text`]'s result, without the second pass.
+pub fn html_to_line(html: &str) -> String {
+    let mut w = TextWriter {
+        one_line: true,
+        ..TextWriter::default()
+    };
+    html_to_text_into(html, &mut w);
+    w.finish()
+}
+
+fn html_to_text_into(html: &str, w: &mut TextWriter) {
+    if html.contains('<') {
+        fragment_into(html, w);
+    } else {
+        plain_text_into(html, w);
+    }
+}
+
+/// Text without tags: runs of lines separated by blank (or whitespace-only)
+/// lines are paragraphs, each read as an HTML fragment (for its entities).
+fn plain_text_into(text: &str, w: &mut TextWriter) {
+    let mut lines = text.lines().peekable();
+    loop {
+        while lines.next_if(|l| l.trim().is_empty()).is_some() {}
+        if lines.peek().is_none() {
+            return;
+        }
+        // Breaks are lazy, so an empty paragraph adds nothing.
+        w.request(Break::Paragraph);
+        let start = w.checkpoint();
+        let mut para = lines.clone();
+        let mut simple = true;
+        while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
+            simple = simple && fragment_simple(line, w);
+            w.request(Break::Space);
+        }
+        if !simple {
+            // One line the fast path declined: the whole paragraph through
+            // html5ever, as one fragment.
+            w.restore(start);
+            let mut text = String::new();
+            while let Some(line) = para.next_if(|l| !l.trim().is_empty()) {
+                text.push_str(line);
+                text.push('\n');
+            }
+            fragment_html5ever(&text, w);
+        }
+    }
+}
+
+/// One fragment: the simple path when it applies (see [`simple_html`]),
+/// html5ever otherwise.
+fn fragment_into(html: &str, w: &mut TextWriter) {
+    let start = w.checkpoint();
+    if !fragment_simple(html, w) {
+        w.restore(start);
+        fragment_html5ever(html, w);
+    }
+}
+
+/// Writes `html` through the simple path; false (with `w` partly written)
+/// when the fragment needs the full parser.
+fn fragment_simple(html: &str, w: &mut TextWriter) -> bool {
+    if !html.contains(['<', '&']) {
+        w.text(html);
+        return true;
+    }
+    simple_html::write(html, w).is_some()
+}
+
+fn fragment_html5ever(html: &str, w: &mut TextWriter) {
+    let doc = Html::parse_fragment(html);
+    write_text(doc.tree.root(), &|_| false, w);
 }
 
 /// Plain text of one element of a parsed document, as [`html_to_text`] would give it.
@@ -160,6 +205,16 @@ pub(crate) struct TextWriter {
     pending: Break,
     /// A `<br>` was the last thing seen, so a second one makes a paragraph.
     after_br: bool,
+    /// Every break is written as a space.
+    one_line: bool,
+}
+
+/// A writer's state, to go back to when a fast path gives up.
+#[derive(Debug, Clone, Copy)]
+struct Checkpoint {
+    len: usize,
+    pending: Break,
+    after_br: bool,
 }
 
 impl TextWriter {
@@ -177,28 +232,56 @@ impl TextWriter {
         self.after_br = true;
     }
 
-    pub(crate) fn text(&mut self, s: &str) {
-        for c in s.chars() {
-            if c.is_whitespace() {
-                self.request(Break::Space);
-            } else if !matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
-                self.push_char(c);
-            }
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.out.len(),
+            pending: self.pending,
+            after_br: self.after_br,
         }
     }
 
-    fn push_char(&mut self, c: char) {
+    fn restore(&mut self, c: Checkpoint) {
+        self.out.truncate(c.len);
+        self.pending = c.pending;
+        self.after_br = c.after_br;
+    }
+
+    /// Whitespace becomes a pending space; zero-width characters are
+    /// dropped; everything else is copied in runs, not char by char.
+    pub(crate) fn text(&mut self, s: &str) {
+        let mut run = None;
+        for (i, c) in s.char_indices() {
+            let white = c.is_whitespace();
+            if white || matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
+                if let Some(start) = run.take() {
+                    self.push_run(&s[start..i]);
+                }
+                if white {
+                    self.request(Break::Space);
+                }
+            } else if run.is_none() {
+                run = Some(i);
+            }
+        }
+        if let Some(start) = run {
+            self.push_run(&s[start..]);
+        }
+    }
+
+    /// Appends visible characters (no whitespace), after the pending break.
+    fn push_run(&mut self, run: &str) {
         if !self.out.is_empty() {
             match self.pending {
                 Break::None => {}
                 Break::Space => self.out.push(' '),
+                _ if self.one_line => self.out.push(' '),
                 Break::Line => self.out.push('\n'),
                 Break::Paragraph => self.out.push_str("\n\n"),
             }
         }
         self.pending = Break::None;
         self.after_br = false;
-        self.out.push(c);
+        self.out.push_str(run);
     }
 
     pub(crate) fn finish(self) -> String {
@@ -232,7 +315,7 @@ pub(crate) fn write_text(
             Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
             Edge::Close(node) if skipping.is_none() => {
                 if let Node::Element(e) = node.value() {
-                    w.request(block_break(e.name()));
+                    close_element(e.name(), w);
                 }
             }
             _ => {}
@@ -246,6 +329,10 @@ fn open_element(name: &str, w: &mut TextWriter) {
         "td" | "th" => w.request(Break::Space),
         _ => w.request(block_break(name)),
     }
+}
+
+fn close_element(name: &str, w: &mut TextWriter) {
+    w.request(block_break(name));
 }
 
 fn block_break(name: &str) -> Break {

@@ -34,27 +34,47 @@ const MIN_CYRILLIC_SAMPLE: usize = 20;
 /// Decode `bytes` (a feed or page as received) to UTF-8. Never fails: the
 /// worst case is replacement characters in place of undecodable bytes.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        return lossy(&bytes[bom_len..], encoding);
-    }
-    if let Some(encoding) = utf16_without_bom(bytes) {
-        return lossy(bytes, encoding);
-    }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Decoded {
+    match decode_utf8_or_else(bytes, content_type) {
+        Ok(text) => Decoded {
             text: text.to_string(),
             encoding: UTF_8,
-        };
+        },
+        Err(decoded) => decoded,
+    }
+}
+
+/// The text of [`decode`], borrowed from `bytes` when they are UTF-8 already
+/// (most feeds): no copy of the document.
+pub fn decode_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    match decode_utf8_or_else(bytes, content_type) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(decoded) => Cow::Owned(decoded.text),
+    }
+}
+
+/// [`decode`], with the plain UTF-8 case (no BOM, no UTF-16) left borrowed.
+fn decode_utf8_or_else<'a>(
+    bytes: &'a [u8],
+    content_type: Option<&str>,
+) -> Result<&'a str, Decoded> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return Err(lossy(&bytes[bom_len..], encoding));
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return Err(lossy(bytes, encoding));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text);
     }
     let strict = declared(bytes, content_type)
         .into_iter()
         .flatten()
         .filter(|e| *e != UTF_8 && *e != UTF_16LE && *e != UTF_16BE)
         .find_map(|e| strict_decode(bytes, e).map(|text| (e, text)));
-    match strict {
+    Err(match strict {
         Some((encoding, text)) => recheck_cyrillic(bytes, encoding, text),
         None => guess(bytes),
-    }
+    })
 }
 
 /// The labels to try, in order: the HTTP charset, then the prolog. A server's
@@ -122,7 +142,13 @@ pub fn strip_prolog_encoding(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
     let mut out: Option<String> = None;
     let mut copied = 0;
-    for (at, _) in trimmed.match_indices("<?xml") {
+    // Nearly every document has one declaration, at the start: a vectorised
+    // `contains` over the rest is much cheaper than searching it.
+    let second = trimmed.chars().next().map_or(0, char::len_utf8);
+    let glued = trimmed[second..].contains("<?xml");
+    let leading = (!glued && trimmed.starts_with("<?xml")).then_some(0);
+    let every = glued.then(|| trimmed.match_indices("<?xml").map(|(at, _)| at));
+    for at in leading.into_iter().chain(every.into_iter().flatten()) {
         let body_start = at + "<?xml".len();
         let body = &trimmed[body_start..];
         // `<?xml-stylesheet` is another instruction; a match inside a removed
