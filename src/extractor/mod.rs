@@ -249,22 +249,33 @@ impl TextWriter {
     /// Whitespace becomes a pending space; zero-width characters are
     /// dropped; everything else is copied in runs, not char by char.
     pub(crate) fn text(&mut self, s: &str) {
-        let mut run = None;
-        for (i, c) in s.char_indices() {
+        let bytes = s.as_bytes();
+        let mut run = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // Only ASCII whitespace and characters whose UTF-8 starts with
+            // one of these bytes can be whitespace or zero-width; Cyrillic
+            // (D0, D1) and most other letters never stop the scan.
+            if !matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF) {
+                i += 1;
+                continue;
+            }
+            let c = s[i..].chars().next().expect("a char starts here");
             let white = c.is_whitespace();
             if white || matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
-                if let Some(start) = run.take() {
-                    self.push_run(&s[start..i]);
+                if run < i {
+                    self.push_run(&s[run..i]);
                 }
                 if white {
                     self.request(Break::Space);
                 }
-            } else if run.is_none() {
-                run = Some(i);
+                run = i + c.len_utf8();
             }
+            i += c.len_utf8();
         }
-        if let Some(start) = run {
-            self.push_run(&s[start..]);
+        if run < bytes.len() {
+            self.push_run(&s[run..]);
         }
     }
 
@@ -424,6 +435,28 @@ mod tests {
             "fewer than 400 characters"
         );
         assert!(!is_teaser("", &"слово ".repeat(67)));
+    }
+
+    /// The byte scan of `TextWriter::text` against the definition: every
+    /// whitespace character a break, zero-width ones dropped.
+    #[test]
+    fn text_writer_scan_matches_char_by_char() {
+        let mut samples: Vec<String> = ('\0'..='\u{3100}')
+            .chain(['\u{FEFF}', '\u{FFFD}', '\u{1F600}', '\u{E000}'])
+            .map(|c| format!("a{c}b {c}{c} ж{c}"))
+            .collect();
+        samples.push(" \t Астана\u{A0}\u{2009}и\u{200B}Ташкент \u{3000}新疆 ".into());
+        for s in samples {
+            let mut w = TextWriter::default();
+            w.text(&s);
+            let want = s
+                .split(char::is_whitespace)
+                .map(|word| word.replace(['\u{200B}', '\u{00AD}', '\u{FEFF}'], ""))
+                .filter(|word| !word.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(w.finish(), want, "{s:?}");
+        }
     }
 
     #[test]

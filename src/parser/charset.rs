@@ -202,7 +202,7 @@ fn recheck_cyrillic(bytes: &[u8], encoding: &'static Encoding, text: String) -> 
     if !family.contains(&encoding) {
         return Decoded { text, encoding };
     }
-    let declared_score = lowercase_share(&text);
+    let declared_score = single_byte_lowercase_share(bytes, encoding);
     if declared_score.is_none_or(|s| s >= 0.5) {
         return Decoded { text, encoding };
     }
@@ -227,6 +227,26 @@ fn lowercase_share(text: &str) -> Option<f64> {
         if let Some(is_lower) = cyrillic_case(c) {
             total += 1;
             lower += usize::from(is_lower);
+        }
+    }
+    (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
+}
+
+/// [`lowercase_share`] of `bytes` read as the single-byte `encoding`,
+/// counted on the bytes: each byte is one character, so a histogram of the
+/// high bytes and one lookup per distinct byte replace walking the text.
+fn single_byte_lowercase_share(bytes: &[u8], encoding: &'static Encoding) -> Option<f64> {
+    let mut counts = [0usize; 128];
+    for b in bytes.iter().filter(|b| **b >= 0x80) {
+        counts[usize::from(b - 0x80)] += 1;
+    }
+    let (mut lower, mut total) = (0usize, 0usize);
+    for (high, n) in (0x80..=0xFF_u8).zip(counts).filter(|(_, n)| *n > 0) {
+        let byte = [high];
+        let (c, _) = encoding.decode_without_bom_handling(&byte);
+        if let Some(is_lower) = c.chars().next().and_then(cyrillic_case) {
+            total += n;
+            lower += n * usize::from(is_lower);
         }
     }
     (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
@@ -295,6 +315,24 @@ mod tests {
 
     fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
         encoding.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn single_byte_share_counts_as_the_text_does() {
+        let text = format!("{RU} ЁЖИК ёжик Її Ґґ Ўў {}", "Абв".repeat(7));
+        for encoding in [WINDOWS_1251, KOI8_R, IBM866] {
+            let (bytes, _, _) = encoding.encode(&text);
+            let decoded = strict_decode(&bytes, encoding).expect("encodable");
+            assert_eq!(
+                single_byte_lowercase_share(&bytes, encoding),
+                lowercase_share(&decoded),
+                "{encoding:?}"
+            );
+        }
+        assert_eq!(
+            single_byte_lowercase_share(b"ascii only", WINDOWS_1251),
+            None
+        );
     }
 
     #[test]
