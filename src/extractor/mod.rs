@@ -168,7 +168,7 @@ fn fragment_into(html: &str, w: &mut TextWriter) {
 /// Writes `html` through the simple path; false (with `w` partly written)
 /// when the fragment needs the full parser.
 fn fragment_simple(html: &str, w: &mut TextWriter) -> bool {
-    if !html.contains(['<', '&']) {
+    if simple_html::markup_at(html).is_none() {
         w.text(html);
         return true;
     }
@@ -254,11 +254,14 @@ impl TextWriter {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            // Only ASCII whitespace and characters whose UTF-8 starts with
-            // one of these bytes can be whitespace or zero-width; Cyrillic
-            // (D0, D1) and most other letters never stop the scan.
-            if !matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF) {
+            if !may_break(b) {
                 i += 1;
+                continue;
+            }
+            // One space between two words of a run is what the pending
+            // space would write anyway: the run goes on.
+            if b == b' ' && run < i && bytes.get(i + 1).is_some_and(|n| !may_break(*n)) {
+                i += 2;
                 continue;
             }
             let c = s[i..].chars().next().expect("a char starts here");
@@ -279,7 +282,8 @@ impl TextWriter {
         }
     }
 
-    /// Appends visible characters (no whitespace), after the pending break.
+    /// Appends visible characters (whitespace only as single spaces inside),
+    /// after the pending break.
     fn push_run(&mut self, run: &str) {
         if !self.out.is_empty() {
             match self.pending {
@@ -298,6 +302,13 @@ impl TextWriter {
     pub(crate) fn finish(self) -> String {
         self.out
     }
+}
+
+/// Whether a character starting with byte `b` of UTF-8 may be whitespace
+/// or zero-width; others (Cyrillic starts with D0/D1, Latin letters are
+/// ASCII) never stop [`TextWriter::text`]'s scan.
+fn may_break(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF)
 }
 
 /// Writes the visible text under `root`, skipping invisible elements and every
@@ -446,6 +457,7 @@ mod tests {
             .map(|c| format!("a{c}b {c}{c} ж{c}"))
             .collect();
         samples.push(" \t Астана\u{A0}\u{2009}и\u{200B}Ташкент \u{3000}新疆 ".into());
+        samples.push("one two  three \u{A0}four ж ж\u{200B} \u{200B}x y\n".into());
         for s in samples {
             let mut w = TextWriter::default();
             w.text(&s);

@@ -118,7 +118,7 @@ pub(super) fn write(html: &str, w: &mut TextWriter) -> Option<()> {
     let mut stack: Vec<(&'static str, Kind)> = Vec::new();
     let mut rest = html;
     while !rest.is_empty() {
-        let special = rest.find(['<', '&']).unwrap_or(rest.len());
+        let special = markup_at(rest).unwrap_or(rest.len());
         w.text(&rest[..special]);
         rest = &rest[special..];
         if let Some(after) = rest.strip_prefix('&') {
@@ -133,6 +133,12 @@ pub(super) fn write(html: &str, w: &mut TextWriter) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// Byte offset of the first `<` or `&`: a byte scan, where `str::find`
+/// with a char set decodes every character.
+pub(super) fn markup_at(s: &str) -> Option<usize> {
+    s.bytes().position(|b| b == b'<' || b == b'&')
 }
 
 /// What a reference stands for.
