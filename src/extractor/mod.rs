@@ -136,12 +136,16 @@ fn plain_text_into(text: &str, w: &mut TextWriter) {
         w.request(Break::Paragraph);
         let start = w.checkpoint();
         let mut para = lines.clone();
-        let mut simple = true;
+        let (mut simple, mut amp, mut nul) = (true, false, false);
         while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
             simple = simple && fragment_simple(line, w);
+            amp |= line.contains('&');
+            nul |= line.contains('\0');
             w.request(Break::Space);
         }
-        if !simple {
+        // html5ever drops NUL characters, and it reads a paragraph with a
+        // `&` anywhere in it.
+        if !simple || (amp && nul) {
             // One line the fast path declined: the whole paragraph through
             // html5ever, as one fragment.
             w.restore(start);
@@ -503,6 +507,14 @@ mod tests {
             "First line still first.\n\nSecond & last"
         );
         assert_eq!(html_to_text(""), "");
+    }
+
+    /// Found by the proptest against the old path: a paragraph with a `&`
+    /// is html5ever's, which drops NUL characters on every line of it.
+    #[test]
+    fn nul_characters_follow_the_paragraph_reader() {
+        assert_eq!(html_to_text("\0\n&amp;"), "&");
+        assert_eq!(html_to_text("a\0b\n\nc &amp; d"), "a\0b\n\nc & d");
     }
 
     #[test]

@@ -427,6 +427,8 @@ mod tests {
         ];
         prop_oneof![
             4 => "[a-zA-Zа-я0-9 .,!?\n\t\r\u{A0}\u{200B}«»-]{0,12}",
+            1 => proptest::sample::select(vec!["\n\n", "\n \n", "\r\n\r\n", " \n\t\n "])
+                .prop_map(str::to_string),
             2 => proptest::sample::select(tags.to_vec()).prop_map(|t| format!("<{t}>")),
             2 => proptest::sample::select(tags.to_vec()).prop_map(|t| format!("</{t}>")),
             1 => proptest::sample::select(tags.to_vec())
@@ -441,6 +443,42 @@ mod tests {
         ]
     }
 
+    /// `html_to_text` as it was before the fast paths: html5ever for any
+    /// fragment with a tag, and for tagless text each blank-line paragraph
+    /// through html5ever when it has a `&` (else only whitespace collapsed),
+    /// joined by blank lines.
+    fn reference_html_to_text(html: &str) -> String {
+        if html.contains('<') {
+            return html5ever(html);
+        }
+        let mut paragraphs = Vec::new();
+        let mut para = String::new();
+        for line in html.lines().chain([""]) {
+            if line.trim().is_empty() {
+                if !para.is_empty() {
+                    paragraphs.push(std::mem::take(&mut para));
+                }
+            } else {
+                para.push_str(line);
+                para.push('\n');
+            }
+        }
+        paragraphs
+            .iter()
+            .map(|p| {
+                if p.contains('&') {
+                    html5ever(p)
+                } else {
+                    let mut w = TextWriter::default();
+                    w.text(p);
+                    w.finish()
+                }
+            })
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -450,6 +488,23 @@ mod tests {
             if let Some(fast) = simple(&html) {
                 prop_assert_eq!(fast, html5ever(&html), "{:?}", html);
             }
+        }
+
+        /// The public functions, fast paths and fallbacks together, against
+        /// the implementation they replaced.
+        #[test]
+        fn html_to_text_and_line_agree_with_the_old_path(
+            pieces in proptest::collection::vec(piece(), 0..24),
+            tagless in any::<bool>(),
+        ) {
+            let mut html: String = pieces.concat();
+            if tagless {
+                html = html.replace('<', " ");
+            }
+            let want = reference_html_to_text(&html);
+            prop_assert_eq!(super::super::html_to_text(&html), want.clone(), "{:?}", html);
+            let line = want.split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(super::super::html_to_line(&html), line, "{:?}", html);
         }
     }
 }
