@@ -257,11 +257,12 @@ impl TextWriter {
         let mut run = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            if !may_break(b) {
+            while i < bytes.len() && !may_break(bytes[i]) {
                 i += 1;
-                continue;
             }
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
             // One space between two words of a run is what the pending
             // space would write anyway: the run goes on.
             if b == b' ' && run < i && bytes.get(i + 1).is_some_and(|n| !may_break(*n)) {
@@ -312,8 +313,19 @@ impl TextWriter {
 /// or zero-width; others (Cyrillic starts with D0/D1, Latin letters are
 /// ASCII) never stop [`TextWriter::text`]'s scan.
 fn may_break(b: u8) -> bool {
-    matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF)
+    MAY_BREAK[usize::from(b)]
 }
+
+/// [`may_break`] as a table: one load per byte in the scan's inner loop.
+static MAY_BREAK: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF);
+        b += 1;
+    }
+    table
+};
 
 /// Writes the visible text under `root`, skipping invisible elements and every
 /// element for which `skip` returns true. The walk is iterative, so deeply
