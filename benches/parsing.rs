@@ -1,5 +1,6 @@
-//! Parser and extractor throughput: a 50-item RSS feed through `parser::parse`,
-//! and an article page through `extractor::extract_article`.
+//! Parser and extractor throughput: a 50-item RSS feed through `parser::parse`
+//! and through `parser::parse_text` (what the ingest uses), and an article
+//! page through `extractor::extract_article`.
 //!
 //! Run with `cargo bench --bench parsing`; criterion reports MB/s per case.
 
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use steppewatch::extractor::extract_article;
-use steppewatch::parser::parse;
+use steppewatch::parser::{parse, parse_text};
 
 const FEED: &[u8] = include_bytes!("../tests/fixtures/feeds/rss2/kazinform-50.xml");
 const PAGE: &str = include_str!("../tests/fixtures/pages/wordpress.html");
@@ -19,6 +20,16 @@ fn parsing(c: &mut Criterion) {
     group.bench_function("rss2_50_items", |b| {
         b.iter(|| {
             parse(
+                black_box(FEED),
+                Some("application/rss+xml; charset=utf-8"),
+                "https://www.inform.kz/rss/eng.xml",
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("rss2_50_items_text", |b| {
+        b.iter(|| {
+            parse_text(
                 black_box(FEED),
                 Some("application/rss+xml; charset=utf-8"),
                 "https://www.inform.kz/rss/eng.xml",

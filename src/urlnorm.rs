@@ -46,11 +46,18 @@ pub const TRACKING_PARAMS: &[&str] = &[
 /// spelling. Returns `None` for anything that is not an absolute http(s) URL
 /// after resolution.
 pub fn normalize(url: &str, base: Option<&str>) -> Option<String> {
+    let base = base.and_then(|b| Url::parse(b.trim()).ok());
+    normalize_against(url, base.as_ref())
+}
+
+/// [`normalize`] with the base already parsed (`None`: none, or one that
+/// did not parse), for callers resolving many links against one base.
+pub fn normalize_against(url: &str, base: Option<&Url>) -> Option<String> {
     let url = url.trim();
     if url.is_empty() {
         return None;
     }
-    let mut parsed = match base.and_then(|b| Url::parse(b.trim()).ok()) {
+    let mut parsed = match base {
         Some(base) => base.join(url).ok()?,
         None => Url::parse(url).ok()?,
     };

@@ -2,6 +2,7 @@
 //! display, and readability-style main-text extraction from article pages.
 
 mod article;
+mod simple_html;
 
 use std::sync::LazyLock;
 
@@ -97,42 +98,90 @@ const TEASER_ENDINGS: &[&str] = &[
 /// A fragment with no tags at all is treated as plain text whose blank lines
 /// separate paragraphs: feeds often put plain text in fields declared HTML.
 pub fn html_to_text(html: &str) -> String {
-    if !html.contains('<') {
-        return paragraphs(html)
-            .map(fragment_text)
-            .filter(|para| !para.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-    }
-    fragment_text(html)
-}
-
-/// Runs of lines separated by blank (or whitespace-only) lines.
-fn paragraphs(text: &str) -> impl Iterator<Item = String> + '_ {
-    let mut lines = text.lines().peekable();
-    std::iter::from_fn(move || {
-        while lines.next_if(|l| l.trim().is_empty()).is_some() {}
-        lines.peek()?;
-        let mut para = String::new();
-        while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
-            para.push_str(line);
-            para.push('\n');
-        }
-        Some(para)
-    })
-}
-
-fn fragment_text(html: impl AsRef<str>) -> String {
-    let html = html.as_ref();
-    if !html.contains(['<', '&']) {
-        let mut w = TextWriter::default();
-        w.text(html);
-        return w.finish();
-    }
-    let doc = Html::parse_fragment(html);
     let mut w = TextWriter::default();
-    write_text(doc.tree.root(), &|_| false, &mut w);
+    html_to_text_into(html, &mut w);
     w.finish()
+}
+
+/// [`html_to_text`] with every line and paragraph break made a space, so the
+/// text is one line (titles): the same as collapsing the whitespace of
+/// [`html_to_text`]'s result, without the second pass.
+pub fn html_to_line(html: &str) -> String {
+    let mut w = TextWriter {
+        one_line: true,
+        ..TextWriter::default()
+    };
+    html_to_text_into(html, &mut w);
+    w.finish()
+}
+
+fn html_to_text_into(html: &str, w: &mut TextWriter) {
+    if html.contains('<') {
+        fragment_into(html, w);
+    } else {
+        plain_text_into(html, w);
+    }
+}
+
+/// Text without tags: runs of lines separated by blank (or whitespace-only)
+/// lines are paragraphs, each read as an HTML fragment (for its entities).
+fn plain_text_into(text: &str, w: &mut TextWriter) {
+    let mut lines = text.lines().peekable();
+    loop {
+        while lines.next_if(|l| l.trim().is_empty()).is_some() {}
+        if lines.peek().is_none() {
+            return;
+        }
+        // Breaks are lazy, so an empty paragraph adds nothing.
+        w.request(Break::Paragraph);
+        let start = w.checkpoint();
+        let mut para = lines.clone();
+        let (mut simple, mut amp, mut nul) = (true, false, false);
+        while let Some(line) = lines.next_if(|l| !l.trim().is_empty()) {
+            simple = simple && fragment_simple(line, w);
+            amp |= line.contains('&');
+            nul |= line.contains('\0');
+            w.request(Break::Space);
+        }
+        // html5ever drops NUL characters, and it reads a paragraph with a
+        // `&` anywhere in it.
+        if !simple || (amp && nul) {
+            // One line the fast path declined: the whole paragraph through
+            // html5ever, as one fragment.
+            w.restore(start);
+            let mut text = String::new();
+            while let Some(line) = para.next_if(|l| !l.trim().is_empty()) {
+                text.push_str(line);
+                text.push('\n');
+            }
+            fragment_html5ever(&text, w);
+        }
+    }
+}
+
+/// One fragment: the simple path when it applies (see [`simple_html`]),
+/// html5ever otherwise.
+fn fragment_into(html: &str, w: &mut TextWriter) {
+    let start = w.checkpoint();
+    if !fragment_simple(html, w) {
+        w.restore(start);
+        fragment_html5ever(html, w);
+    }
+}
+
+/// Writes `html` through the simple path; false (with `w` partly written)
+/// when the fragment needs the full parser.
+fn fragment_simple(html: &str, w: &mut TextWriter) -> bool {
+    if simple_html::markup_at(html).is_none() {
+        w.text(html);
+        return true;
+    }
+    simple_html::write(html, w).is_some()
+}
+
+fn fragment_html5ever(html: &str, w: &mut TextWriter) {
+    let doc = Html::parse_fragment(html);
+    write_text(doc.tree.root(), &|_| false, w);
 }
 
 /// Plain text of one element of a parsed document, as [`html_to_text`] would give it.
@@ -160,6 +209,16 @@ pub(crate) struct TextWriter {
     pending: Break,
     /// A `<br>` was the last thing seen, so a second one makes a paragraph.
     after_br: bool,
+    /// Every break is written as a space.
+    one_line: bool,
+}
+
+/// A writer's state, to go back to when a fast path gives up.
+#[derive(Debug, Clone, Copy)]
+struct Checkpoint {
+    len: usize,
+    pending: Break,
+    after_br: bool,
 }
 
 impl TextWriter {
@@ -177,34 +236,96 @@ impl TextWriter {
         self.after_br = true;
     }
 
-    pub(crate) fn text(&mut self, s: &str) {
-        for c in s.chars() {
-            if c.is_whitespace() {
-                self.request(Break::Space);
-            } else if !matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
-                self.push_char(c);
-            }
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            len: self.out.len(),
+            pending: self.pending,
+            after_br: self.after_br,
         }
     }
 
-    fn push_char(&mut self, c: char) {
+    fn restore(&mut self, c: Checkpoint) {
+        self.out.truncate(c.len);
+        self.pending = c.pending;
+        self.after_br = c.after_br;
+    }
+
+    /// Whitespace becomes a pending space; zero-width characters are
+    /// dropped; everything else is copied in runs, not char by char.
+    pub(crate) fn text(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let mut run = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && !may_break(bytes[i]) {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
+            // One space between two words of a run is what the pending
+            // space would write anyway: the run goes on.
+            if b == b' ' && run < i && bytes.get(i + 1).is_some_and(|n| !may_break(*n)) {
+                i += 2;
+                continue;
+            }
+            let c = s[i..].chars().next().expect("a char starts here");
+            let white = c.is_whitespace();
+            if white || matches!(c, '\u{200B}' | '\u{00AD}' | '\u{FEFF}') {
+                if run < i {
+                    self.push_run(&s[run..i]);
+                }
+                if white {
+                    self.request(Break::Space);
+                }
+                run = i + c.len_utf8();
+            }
+            i += c.len_utf8();
+        }
+        if run < bytes.len() {
+            self.push_run(&s[run..]);
+        }
+    }
+
+    /// Appends visible characters (whitespace only as single spaces inside),
+    /// after the pending break.
+    fn push_run(&mut self, run: &str) {
         if !self.out.is_empty() {
             match self.pending {
                 Break::None => {}
                 Break::Space => self.out.push(' '),
+                _ if self.one_line => self.out.push(' '),
                 Break::Line => self.out.push('\n'),
                 Break::Paragraph => self.out.push_str("\n\n"),
             }
         }
         self.pending = Break::None;
         self.after_br = false;
-        self.out.push(c);
+        self.out.push_str(run);
     }
 
     pub(crate) fn finish(self) -> String {
         self.out
     }
 }
+
+/// Whether a character starting with byte `b` of UTF-8 may be whitespace
+/// or zero-width; others (Cyrillic starts with D0/D1, Latin letters are
+/// ASCII) never stop [`TextWriter::text`]'s scan.
+fn may_break(b: u8) -> bool {
+    MAY_BREAK[usize::from(b)]
+}
+
+/// [`may_break`] as a table: one load per byte in the scan's inner loop.
+static MAY_BREAK: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1..=0xE3 | 0xEF);
+        b += 1;
+    }
+    table
+};
 
 /// Writes the visible text under `root`, skipping invisible elements and every
 /// element for which `skip` returns true. The walk is iterative, so deeply
@@ -232,7 +353,7 @@ pub(crate) fn write_text(
             Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
             Edge::Close(node) if skipping.is_none() => {
                 if let Node::Element(e) = node.value() {
-                    w.request(block_break(e.name()));
+                    close_element(e.name(), w);
                 }
             }
             _ => {}
@@ -246,6 +367,10 @@ fn open_element(name: &str, w: &mut TextWriter) {
         "td" | "th" => w.request(Break::Space),
         _ => w.request(block_break(name)),
     }
+}
+
+fn close_element(name: &str, w: &mut TextWriter) {
+    w.request(block_break(name));
 }
 
 fn block_break(name: &str) -> Break {
@@ -339,6 +464,29 @@ mod tests {
         assert!(!is_teaser("", &"слово ".repeat(67)));
     }
 
+    /// The byte scan of `TextWriter::text` against the definition: every
+    /// whitespace character a break, zero-width ones dropped.
+    #[test]
+    fn text_writer_scan_matches_char_by_char() {
+        let mut samples: Vec<String> = ('\0'..='\u{3100}')
+            .chain(['\u{FEFF}', '\u{FFFD}', '\u{1F600}', '\u{E000}'])
+            .map(|c| format!("a{c}b {c}{c} ж{c}"))
+            .collect();
+        samples.push(" \t Астана\u{A0}\u{2009}и\u{200B}Ташкент \u{3000}新疆 ".into());
+        samples.push("one two  three \u{A0}four ж ж\u{200B} \u{200B}x y\n".into());
+        for s in samples {
+            let mut w = TextWriter::default();
+            w.text(&s);
+            let want = s
+                .split(char::is_whitespace)
+                .map(|word| word.replace(['\u{200B}', '\u{00AD}', '\u{FEFF}'], ""))
+                .filter(|word| !word.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(w.finish(), want, "{s:?}");
+        }
+    }
+
     #[test]
     fn blocks_become_paragraphs_and_lines() {
         let html = "<h2>Title</h2><p>First  para\n with <b>bold</b>.</p><p>Second<br>line two</p>\
@@ -371,6 +519,14 @@ mod tests {
             "First line still first.\n\nSecond & last"
         );
         assert_eq!(html_to_text(""), "");
+    }
+
+    /// Found by the proptest against the old path: a paragraph with a `&`
+    /// is html5ever's, which drops NUL characters on every line of it.
+    #[test]
+    fn nul_characters_follow_the_paragraph_reader() {
+        assert_eq!(html_to_text("\0\n&amp;"), "&");
+        assert_eq!(html_to_text("a\0b\n\nc &amp; d"), "a\0b\n\nc & d");
     }
 
     #[test]

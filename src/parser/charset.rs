@@ -34,27 +34,47 @@ const MIN_CYRILLIC_SAMPLE: usize = 20;
 /// Decode `bytes` (a feed or page as received) to UTF-8. Never fails: the
 /// worst case is replacement characters in place of undecodable bytes.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        return lossy(&bytes[bom_len..], encoding);
-    }
-    if let Some(encoding) = utf16_without_bom(bytes) {
-        return lossy(bytes, encoding);
-    }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Decoded {
+    match decode_utf8_or_else(bytes, content_type) {
+        Ok(text) => Decoded {
             text: text.to_string(),
             encoding: UTF_8,
-        };
+        },
+        Err(decoded) => decoded,
+    }
+}
+
+/// The text of [`decode`], borrowed from `bytes` when they are UTF-8 already
+/// (most feeds): no copy of the document.
+pub fn decode_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    match decode_utf8_or_else(bytes, content_type) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(decoded) => Cow::Owned(decoded.text),
+    }
+}
+
+/// [`decode`], with the plain UTF-8 case (no BOM, no UTF-16) left borrowed.
+fn decode_utf8_or_else<'a>(
+    bytes: &'a [u8],
+    content_type: Option<&str>,
+) -> Result<&'a str, Decoded> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return Err(lossy(&bytes[bom_len..], encoding));
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        return Err(lossy(bytes, encoding));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text);
     }
     let strict = declared(bytes, content_type)
         .into_iter()
         .flatten()
         .filter(|e| *e != UTF_8 && *e != UTF_16LE && *e != UTF_16BE)
         .find_map(|e| strict_decode(bytes, e).map(|text| (e, text)));
-    match strict {
+    Err(match strict {
         Some((encoding, text)) => recheck_cyrillic(bytes, encoding, text),
         None => guess(bytes),
-    }
+    })
 }
 
 /// The labels to try, in order: the HTTP charset, then the prolog. A server's
@@ -122,7 +142,13 @@ pub fn strip_prolog_encoding(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
     let mut out: Option<String> = None;
     let mut copied = 0;
-    for (at, _) in trimmed.match_indices("<?xml") {
+    // Nearly every document has one declaration, at the start: a vectorised
+    // `contains` over the rest is much cheaper than searching it.
+    let second = trimmed.chars().next().map_or(0, char::len_utf8);
+    let glued = trimmed[second..].contains("<?xml");
+    let leading = (!glued && trimmed.starts_with("<?xml")).then_some(0);
+    let every = glued.then(|| trimmed.match_indices("<?xml").map(|(at, _)| at));
+    for at in leading.into_iter().chain(every.into_iter().flatten()) {
         let body_start = at + "<?xml".len();
         let body = &trimmed[body_start..];
         // `<?xml-stylesheet` is another instruction; a match inside a removed
@@ -176,7 +202,7 @@ fn recheck_cyrillic(bytes: &[u8], encoding: &'static Encoding, text: String) -> 
     if !family.contains(&encoding) {
         return Decoded { text, encoding };
     }
-    let declared_score = lowercase_share(&text);
+    let declared_score = single_byte_lowercase_share(bytes, encoding);
     if declared_score.is_none_or(|s| s >= 0.5) {
         return Decoded { text, encoding };
     }
@@ -201,6 +227,26 @@ fn lowercase_share(text: &str) -> Option<f64> {
         if let Some(is_lower) = cyrillic_case(c) {
             total += 1;
             lower += usize::from(is_lower);
+        }
+    }
+    (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
+}
+
+/// [`lowercase_share`] of `bytes` read as the single-byte `encoding`,
+/// counted on the bytes: each byte is one character, so a histogram of the
+/// high bytes and one lookup per distinct byte replace walking the text.
+fn single_byte_lowercase_share(bytes: &[u8], encoding: &'static Encoding) -> Option<f64> {
+    let mut counts = [0usize; 128];
+    for b in bytes.iter().filter(|b| **b >= 0x80) {
+        counts[usize::from(b - 0x80)] += 1;
+    }
+    let (mut lower, mut total) = (0usize, 0usize);
+    for (high, n) in (0x80..=0xFF_u8).zip(counts).filter(|(_, n)| *n > 0) {
+        let byte = [high];
+        let (c, _) = encoding.decode_without_bom_handling(&byte);
+        if let Some(is_lower) = c.chars().next().and_then(cyrillic_case) {
+            total += n;
+            lower += n * usize::from(is_lower);
         }
     }
     (total >= MIN_CYRILLIC_SAMPLE).then(|| lower as f64 / total as f64)
@@ -269,6 +315,24 @@ mod tests {
 
     fn encode(text: &str, encoding: &'static Encoding) -> Vec<u8> {
         encoding.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn single_byte_share_counts_as_the_text_does() {
+        let text = format!("{RU} ЁЖИК ёжик Її Ґґ Ўў {}", "Абв".repeat(7));
+        for encoding in [WINDOWS_1251, KOI8_R, IBM866] {
+            let (bytes, _, _) = encoding.encode(&text);
+            let decoded = strict_decode(&bytes, encoding).expect("encodable");
+            assert_eq!(
+                single_byte_lowercase_share(&bytes, encoding),
+                lowercase_share(&decoded),
+                "{encoding:?}"
+            );
+        }
+        assert_eq!(
+            single_byte_lowercase_share(b"ascii only", WINDOWS_1251),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub use dates::{MAX_FUTURE, clamp_published, parse_date};
 pub use html_list::{HtmlSelectors, parse_html_list};
 
-use crate::extractor::{html_to_text, sanitize_html_with_base};
+use crate::extractor::{html_to_line, html_to_text, sanitize_html_with_base};
 use crate::model::{Item, ParsedFeed};
 use crate::urlnorm;
 
@@ -89,8 +89,8 @@ fn parse_with(
     base_url: &str,
     html: Html,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = charset::decode(bytes, content_type);
-    let text = charset::strip_prolog_encoding(&decoded.text);
+    let decoded = charset::decode_text(bytes, content_type);
+    let text = charset::strip_prolog_encoding(&decoded);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
@@ -102,6 +102,21 @@ fn parse_with(
         }
     })?;
     Ok(into_parsed(feed, &text, base_url, html))
+}
+
+/// The feed's URL, parsed once for resolving every item's links.
+struct Base<'a> {
+    text: &'a str,
+    parsed: Option<url::Url>,
+}
+
+impl<'a> Base<'a> {
+    fn new(text: &'a str) -> Self {
+        Base {
+            text,
+            parsed: url::Url::parse(text.trim()).ok(),
+        }
+    }
 }
 
 /// feed-rs configured for us: our date parser, no sanitising (we do it), and
@@ -126,13 +141,14 @@ fn looks_like_html(text: &str) -> bool {
 }
 
 fn into_parsed(feed: Feed, text: &str, base_url: &str, html: Html) -> ParsedFeed {
+    let base = Base::new(base_url);
     ParsedFeed {
         title: feed
             .title
             .as_ref()
             .map(single_line)
             .filter(|t| !t.is_empty()),
-        site_url: primary_link(&feed.links, base_url),
+        site_url: primary_link(&feed.links, &base),
         ttl_secs: feed
             .ttl
             .map(|minutes| u64::from(minutes) * 60)
@@ -140,29 +156,31 @@ fn into_parsed(feed: Feed, text: &str, base_url: &str, html: Html) -> ParsedFeed
         items: feed
             .entries
             .into_iter()
-            .map(|e| into_item(e, base_url, html))
+            .map(|e| into_item(e, &base, html))
             .collect(),
     }
 }
 
-fn into_item(entry: Entry, base_url: &str, html: Html) -> Item {
+fn into_item(entry: Entry, base: &Base<'_>, html: Html) -> Item {
     let guid = Some(entry.id.trim())
         .filter(|g| !g.is_empty())
         .map(str::to_string);
-    let url = primary_link(&entry.links, base_url);
+    let url = primary_link(&entry.links, base);
     let title = entry.title.as_ref().map(single_line).unwrap_or_default();
     let summary = entry.summary.as_ref().map(text_of).unwrap_or_default();
     let (body, body_html) = entry
         .content
         .as_ref()
-        .map(|c| content_of(c, url.as_deref().unwrap_or(base_url), html))
+        .map(|c| content_of(c, url.as_deref().unwrap_or(base.text), html))
         .unwrap_or_default();
-    let identity = identity(
-        guid.as_deref(),
-        url.as_deref(),
-        &title,
-        &format!("{summary}\n{body}"),
-    );
+    // The text is part of the identity only for items with neither guid nor
+    // link; the others need not copy it.
+    let content = if guid.is_none() && url.is_none() {
+        format!("{summary}\n{body}")
+    } else {
+        String::new()
+    };
+    let identity = identity(guid.as_deref(), url.as_deref(), &title, &content);
     Item {
         identity,
         guid,
@@ -178,7 +196,7 @@ fn into_item(entry: Entry, base_url: &str, html: Html) -> Item {
 
 /// The link that names the page itself (no `rel`, or `rel="alternate"`),
 /// resolved and normalised; comment, enclosure and self links are not it.
-fn primary_link(links: &[Link], base_url: &str) -> Option<String> {
+fn primary_link(links: &[Link], base: &Base<'_>) -> Option<String> {
     links
         .iter()
         .filter(|l| {
@@ -187,7 +205,7 @@ fn primary_link(links: &[Link], base_url: &str) -> Option<String> {
                     .as_deref()
                     .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
         })
-        .find_map(|l| urlnorm::normalize(&l.href, Some(base_url)))
+        .find_map(|l| urlnorm::normalize_against(&l.href, base.parsed.as_ref()))
 }
 
 fn is_html(media_type: &str) -> bool {
@@ -212,8 +230,14 @@ fn to_text(s: &str, html: bool) -> String {
     }
 }
 
+/// [`text_of`] on one line: every run of whitespace one space.
 fn single_line(t: &Text) -> String {
-    text_of(t).split_whitespace().collect::<Vec<_>>().join(" ")
+    let s = &t.content;
+    if is_html(t.content_type.as_str()) || !s.contains('<') {
+        html_to_line(s)
+    } else {
+        collapse(s)
+    }
 }
 
 /// Plain text and, for HTML content, sanitised HTML with links made absolute against `base`.
@@ -235,6 +259,11 @@ fn content_of(c: &Content, base: &str, html: Html) -> (String, Option<String>) {
 /// `sy:updatePeriod`/`sy:updateFrequency` (RSS syndication module) in seconds.
 /// feed-rs does not read them, so they are taken from the text.
 fn syndication_period(xml: &str) -> Option<u64> {
+    // One vectorised scan rules out almost every feed; `element_text`'s
+    // searches would each read the whole document.
+    if !xml.contains("updatePeriod>") {
+        return None;
+    }
     let period = match element_text(xml, "updatePeriod")?
         .to_ascii_lowercase()
         .as_str()
@@ -287,10 +316,13 @@ pub fn identity(guid: Option<&str>, url: Option<&str>, title: &str, content: &st
         ),
         (None, None) => format!("text\n{}\n{}", collapse(title), collapse(content)),
     };
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(key.as_bytes()) {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    hex
 }
 
 fn collapse(s: &str) -> String {
