@@ -115,14 +115,19 @@ fn basic_cyrillic(b: &[u8]) -> Option<char> {
         return None;
     }
     let c = (u32::from(b0 & 0x1F) << 6) | u32::from(b1 & 0x3F);
-    let lower = match c {
+    char::from_u32(fold_basic_cyrillic_code(c)?)
+}
+
+/// The folded form of a letter of the basic Cyrillic block (U+0400..U+045F), as
+/// [`fold`] gives it, by code point; `None` for any other code point.
+pub(crate) const fn fold_basic_cyrillic_code(c: u32) -> Option<u32> {
+    Some(match c {
         0x0401 | 0x0451 | 0x0400 | 0x0450 => 0x0435, // Ё ё Ѐ ѐ -> е
         0x0402..=0x040F => c + 0x50,
         0x0410..=0x042F => c + 0x20,
         0x0430..=0x045F => c,
         _ => return None,
-    };
-    char::from_u32(lower)
+    })
 }
 
 /// True for characters that make up words: letters and digits of any script.
@@ -309,7 +314,7 @@ impl Folder<'_> {
 
 /// The Cyrillic letters that are folded: `ё` and `ѐ` are `е` with a mark that
 /// Russian writing routinely omits.
-fn fold_cyrillic_letter(c: char) -> char {
+pub(crate) fn fold_cyrillic_letter(c: char) -> char {
     match c {
         'ё' | 'ѐ' => 'е',
         _ => c,
