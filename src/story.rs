@@ -187,7 +187,7 @@ fn shingle_set(text: ArticleText<'_>, folded: Option<&[Folded; 3]>) -> Vec<u64> 
         words.clear();
         if !push_words_direct(field, &mut key, &mut words) {
             words.clear();
-            key.0.clear();
+            key = Key::default();
             let folded = match folded {
                 Some(all) => &all[k],
                 None => {
@@ -424,42 +424,74 @@ const fn cyrillic_keys() -> [Option<&'static str>; 0x60] {
 
 /// The spelling key of the word being read: the letter groups that Latin alphabets
 /// of the region spell differently collapse to one letter (module docs).
-#[derive(Default)]
-struct Key(Vec<u8>);
+///
+/// The key is hashed as it is built ([`hash_bytes`] of the finished key): the
+/// spelling rules only ever change the key's last byte or drop its trailing `i`s,
+/// so only those wait in `pending`, and everything before them is already in
+/// `hash`. The state fits in registers, where a buffer would be written and read
+/// back for every letter.
+struct Key {
+    /// FNV-1a state after the key's bytes before `pending`.
+    hash: u64,
+    pending: Pending,
+    /// Nothing was added since the last flush.
+    empty: bool,
+}
+
+/// The end of the key that a spelling rule may still change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// The key ends in a non-ASCII byte, or is empty.
+    None,
+    /// The key ends in this ASCII byte, which is not `i`.
+    Byte(u8),
+    /// The key ends in this many `i`s.
+    Is(u32),
+}
+
+impl Default for Key {
+    fn default() -> Key {
+        Key {
+            hash: FNV_OFFSET,
+            pending: Pending::None,
+            empty: true,
+        }
+    }
+}
 
 impl Key {
     /// Adds one ASCII letter or digit of the word (or of its romanisation).
     #[inline(always)]
     fn push(&mut self, b: u8) {
-        match b {
-            b'h' | b's' | b'x' | b'y' | b'e' => self.push_spelled(b),
-            // No rule looks at any other letter as it is added.
-            _ => self.0.push(b),
+        self.empty = false;
+        match (self.pending, b) {
+            (Pending::Byte(b's' | b'c'), b'h') => {}
+            (Pending::Byte(b'z'), b'h') => self.pending = Pending::Byte(b'j'),
+            (Pending::Byte(b'k'), b'h') => self.pending = Pending::Byte(b'h'),
+            (Pending::Byte(b't'), b's') => self.pending = Pending::Byte(b'c'),
+            (_, b'x') => self.then(Pending::Byte(b'h')),
+            (Pending::Is(n), b'y' | b'i') => self.pending = Pending::Is(n + 1),
+            (_, b'y' | b'i') => self.then(Pending::Is(1)),
+            // Uzbek writes `ye` where Cyrillic has `е` after a vowel or at the start:
+            // the trailing `i`s are dropped.
+            (Pending::Is(_), b'e') => self.pending = Pending::Byte(b'e'),
+            _ => self.then(Pending::Byte(b)),
         }
     }
 
-    /// [`Key::push`] of the letters the spelling rules look at.
-    #[inline]
-    fn push_spelled(&mut self, b: u8) {
-        let key = &mut self.0;
-        // Non-ASCII chars end in bytes >= 0x80, so the last byte is an ASCII letter
-        // exactly when the last char is.
-        match (key.last(), b) {
-            (Some(b's' | b'c'), b'h') => {}
-            (Some(b'z'), b'h') => *key.last_mut().expect("not empty") = b'j',
-            (Some(b'k'), b'h') => *key.last_mut().expect("not empty") = b'h',
-            (Some(b't'), b's') => *key.last_mut().expect("not empty") = b'c',
-            (_, b'x') => key.push(b'h'),
-            (_, b'y') => key.push(b'i'),
-            (_, b'e') => {
-                // Uzbek writes `ye` where Cyrillic has `е` after a vowel or at the start.
-                while key.last() == Some(&b'i') {
-                    key.pop();
+    /// Hashes what is pending, which `next` replaces.
+    #[inline(always)]
+    fn then(&mut self, next: Pending) {
+        match self.pending {
+            Pending::None => {}
+            Pending::Byte(b) => self.hash = fnv_byte(self.hash, b),
+            Pending::Is(n) => {
+                for _ in 0..n {
+                    self.hash = fnv_byte(self.hash, b'i');
                 }
-                key.push(b'e');
             }
-            _ => key.push(b),
         }
+        self.pending = next;
     }
 
     /// Adds a folded non-ASCII character as [`push_words`] reads it (a `е` that was
@@ -483,15 +515,21 @@ impl Key {
         if c.is_ascii() {
             return self.push(c as u8);
         }
+        self.empty = false;
+        self.then(Pending::None);
         let mut buf = [0; 4];
-        self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        for &b in c.encode_utf8(&mut buf).as_bytes() {
+            self.hash = fnv_byte(self.hash, b);
+        }
     }
 
     /// Ends the word: its hash goes to `out`, and the key starts empty.
+    #[inline]
     fn flush(&mut self, out: &mut Vec<u64>) {
-        if !self.0.is_empty() {
-            out.push(hash_bytes(&self.0));
-            self.0.clear();
+        if !self.empty {
+            self.then(Pending::None);
+            out.push(mix(self.hash));
+            *self = Key::default();
         }
     }
 }
@@ -541,12 +579,16 @@ const fn romanise(c: char) -> Option<&'static str> {
 /// version or a random seed, because band keys are stored and looked up across
 /// restarts and upgrades.
 fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    mix(h)
+    mix(bytes.iter().fold(FNV_OFFSET, |h, &b| fnv_byte(h, b)))
+}
+
+/// FNV-1a's starting state.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One step of FNV-1a.
+#[inline(always)]
+fn fnv_byte(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 /// The SplitMix64 finaliser: spreads every input bit over the whole output.
