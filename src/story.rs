@@ -178,8 +178,7 @@ pub fn comparable(text: ArticleText<'_>) -> Fingerprint {
 /// folded), or folded here into one buffer for the three.
 fn shingle_set(text: ArticleText<'_>, folded: Option<&[Folded; 3]>) -> Vec<u64> {
     let fields = [text.title, text.summary, text.body];
-    // A word is at least two bytes with its separator: room for every shingle.
-    let mut shingles = Vec::with_capacity(fields.iter().map(|f| f.len() / 2).sum());
+    let mut shingles = Vec::new();
     let mut words = Vec::new();
     let mut key = Key::default();
     let mut scratch = Folded::default();
@@ -213,6 +212,7 @@ fn sort_distinct(v: &mut Vec<u64>) {
     if v.len() < MIN_BUCKETED {
         v.sort_unstable();
         v.dedup();
+        v.shrink_to_fit();
         return;
     }
     // About two values per bucket.
@@ -226,21 +226,25 @@ fn sort_distinct(v: &mut Vec<u64>) {
         starts[b] += starts[b - 1];
     }
     let mut sorted = vec![0u64; v.len()];
-    let mut next = starts.clone();
     for &x in v.iter() {
-        let slot = &mut next[(x >> shift) as usize];
+        // `starts[b]` moves on to the end of bucket `b`, the start of the next.
+        let slot = &mut starts[(x >> shift) as usize];
         sorted[*slot as usize] = x;
         *slot += 1;
     }
-    for w in starts.windows(2) {
-        let bucket = &mut sorted[w[0] as usize..w[1] as usize];
+    let mut start = 0;
+    for &end in &starts[..starts.len() - 1] {
+        let bucket = &mut sorted[start..end as usize];
         if bucket.len() > 1 {
             // A comparison sort, so that values crafted to share their top bits
             // cost n log n, not the n² of an insertion sort.
             bucket.sort_unstable();
         }
+        start = end as usize;
     }
     sorted.dedup();
+    // The set is kept until the writer has stored the article: no spare room.
+    sorted.shrink_to_fit();
     *v = sorted;
 }
 
@@ -575,9 +579,11 @@ const fn romanise(c: char) -> Option<&'static str> {
     })
 }
 
-/// FNV-1a, finished with [`mix`]: a hash fixed by this code, never by the Rust
-/// version or a random seed, because band keys are stored and looked up across
-/// restarts and upgrades.
+/// The hash of a word's key: FNV-1a, finished with [`mix`]; a hash fixed by this
+/// code, never by the Rust version or a random seed, because band keys are stored
+/// and looked up across restarts and upgrades. [`Key`] computes it as the key is
+/// built; this is the definition the tests hold it to.
+#[cfg(test)]
 fn hash_bytes(bytes: &[u8]) -> u64 {
     mix(bytes.iter().fold(FNV_OFFSET, |h, &b| fnv_byte(h, b)))
 }
