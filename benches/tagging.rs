@@ -94,7 +94,10 @@ fn tagging(c: &mut Criterion) {
         })
     });
     // Each article checked against its neighbour, as the writer checks a candidate.
-    let prints: Vec<_> = articles.iter().map(|a| story::fingerprint(text(a))).collect();
+    let prints: Vec<_> = articles
+        .iter()
+        .map(|a| story::fingerprint(text(a)))
+        .collect();
     group.bench_function("comparable_similarity", |b| {
         b.iter(|| {
             for (a, p) in articles.iter().zip(prints.iter().cycle().skip(1)) {

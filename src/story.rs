@@ -8,6 +8,9 @@
 //! 2. It is cut into words (letters and digits; each CJK character is a word of its
 //!    own, since those scripts put no spaces between words). Apostrophes inside a word
 //!    are dropped, so `O‘zbekiston`, `O'zbekiston` and `Ozbekiston` are one word.
+//!    (A field of only ASCII, Cyrillic, CJK and common punctuation, which each fold
+//!    on their own, is cut straight from its text with the same result, without
+//!    folding it first: [`push_words_direct`].)
 //! 3. Cyrillic letters are romanised with one table ([`romanise`]) and every word,
 //!    Latin or romanised, is reduced to a coarse spelling key ([`Key`]): `sh`→`s`,
 //!    `ch`→`c`, `zh`→`j`, `kh`/`x`→`h`, `ts`→`c`, `y`→`i`, `i` before `e` dropped. The
@@ -376,10 +379,12 @@ fn direct_separator(c: char) -> Option<bool> {
         '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => false,
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' => true,
         '\u{202F}' | '\u{2028}' | '\u{2029}' | '\u{3000}' => true,
-        '«' | '»' | '“' | '”' | '„' | '‟' | '‹' | '›' | '…' | '•' | '·' | '§' | '©' | '®' => true,
-        '°' | '±' | '×' | '€' | '£' | '¥' | '‰' | '†' | '‡' | '¶' | '¦' | '¬' | '¡' | '¿' => true,
-        '\u{2022}'..='\u{2027}' => true,
-        '。' | '、' | '《' | '》' | '「' | '」' | '『' | '』' | '【' | '】' | '〈' | '〉' => true,
+        '«' | '»' | '“' | '”' | '„' | '‟' | '‹' | '›' | '\u{2022}'..='\u{2027}' => {
+            true
+        }
+        '·' | '§' | '©' | '®' | '°' | '±' | '×' | '€' | '£' | '¥' | '‰' => true,
+        '†' | '‡' | '¶' | '¦' | '¬' | '¡' | '¿' => true,
+        '。' | '、' | '《' | '》' | '「' | '」' | '『' | '』' | '【' | '】' => true,
         _ => return None,
     })
 }
@@ -1131,7 +1136,15 @@ mod tests {
             assert_eq!(words_direct(s).as_ref(), Some(&words(s)), "{s}");
         }
         // Characters that fold with their neighbours or to letters take the general path.
-        for s in ["naïve", "Е\u{308}ж", "ＡＢＣ", "ﬁ", "№ 5", "Ελλάδα", "x\u{2033}y"] {
+        for s in [
+            "naïve",
+            "Е\u{308}ж",
+            "ＡＢＣ",
+            "ﬁ",
+            "№ 5",
+            "Ελλάδα",
+            "x\u{2033}y",
+        ] {
             assert_eq!(words_direct(s), None, "{s}");
         }
     }
@@ -1156,7 +1169,12 @@ mod tests {
     #[test]
     fn direct_words_of_every_cyrillic_character() {
         for c in '\u{0400}'..='\u{052F}' {
-            for s in [c.to_string(), format!("а{c}ш"), format!("s{c}"), format!("{c}{c}")] {
+            for s in [
+                c.to_string(),
+                format!("а{c}ш"),
+                format!("s{c}"),
+                format!("{c}{c}"),
+            ] {
                 assert_eq!(words_direct(&s), Some(words(&s)), "U+{:04X}", c as u32);
             }
         }
