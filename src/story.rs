@@ -215,7 +215,6 @@ fn sort_distinct(v: &mut Vec<u64>) {
     if v.len() < MIN_BUCKETED {
         v.sort_unstable();
         v.dedup();
-        v.shrink_to_fit();
         return;
     }
     // About two values per bucket.
@@ -228,16 +227,19 @@ fn sort_distinct(v: &mut Vec<u64>) {
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
-    let mut sorted = vec![0u64; v.len()];
-    for &x in v.iter() {
+    // Scattered into a copy and back, so that the vector kept (a fingerprint waits
+    // in it for the writer) is allocated as before, not a new one among freed ones.
+    let unsorted = v.clone();
+    for &x in &unsorted {
         // `starts[b]` moves on to the end of bucket `b`, the start of the next.
         let slot = &mut starts[(x >> shift) as usize];
-        sorted[*slot as usize] = x;
+        v[*slot as usize] = x;
         *slot += 1;
     }
+    drop(unsorted);
     let mut start = 0;
     for &end in &starts[..starts.len() - 1] {
-        let bucket = &mut sorted[start..end as usize];
+        let bucket = &mut v[start..end as usize];
         if bucket.len() > 1 {
             // A comparison sort, so that values crafted to share their top bits
             // cost n log n, not the n² of an insertion sort.
@@ -245,10 +247,7 @@ fn sort_distinct(v: &mut Vec<u64>) {
         }
         start = end as usize;
     }
-    sorted.dedup();
-    // The set is kept until the writer has stored the article: no spare room.
-    sorted.shrink_to_fit();
-    *v = sorted;
+    v.dedup();
 }
 
 /// True when `a` and `b` are texts of one story: both long enough to group, and
