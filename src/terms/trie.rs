@@ -47,59 +47,6 @@ pub struct WordTrie {
     nodes: Box<[Node]>,
     /// The root's child for each first byte, or `NONE`.
     root: Box<[u32; 256]>,
-    /// [`StartFilter`] of the patterns.
-    starts: StartFilter,
-}
-
-/// Bits of the [`StartFilter`]'s table: 2^18 bits are 32 KB, which stays in the
-/// cache, against some tens of thousands of distinct pattern starts.
-const START_BITS: u32 = 18;
-
-/// Bytes of a pattern's start that [`StartFilter`] keys on: two Cyrillic letters,
-/// four Latin ones.
-const START_BYTES: usize = 4;
-
-/// A set of the patterns' first [`START_BYTES`] bytes (all of a shorter pattern),
-/// hashed into a bit table, so that most positions where no pattern starts are
-/// told without walking the tree: a walk reads a node, its label and its
-/// children's first bytes at every step, each likely a cache miss, and most word
-/// starts of a text share a first letter or two with some pattern. A hash that
-/// collides only costs a walk that finds nothing.
-#[derive(Debug, Clone)]
-struct StartFilter {
-    bits: Box<[u64]>,
-}
-
-impl StartFilter {
-    fn new(patterns: &[&str]) -> StartFilter {
-        let mut bits = vec![0u64; (1 << START_BITS) / 64].into_boxed_slice();
-        for p in patterns {
-            let start = &p.as_bytes()[..p.len().min(START_BYTES)];
-            let h = start_hash(start);
-            bits[h / 64] |= 1 << (h % 64);
-        }
-        StartFilter { bits }
-    }
-
-    /// False when no pattern can start at the start of `text`.
-    #[inline]
-    fn may_start(&self, text: &[u8]) -> bool {
-        (1..=text.len().min(START_BYTES)).any(|k| {
-            let h = start_hash(&text[..k]);
-            self.bits[h / 64] & (1 << (h % 64)) != 0
-        })
-    }
-}
-
-/// The [`StartFilter`] bit of a pattern start of 1 to [`START_BYTES`] bytes.
-#[inline]
-fn start_hash(start: &[u8]) -> usize {
-    let mut word = [0u8; 8];
-    word[..start.len()].copy_from_slice(start);
-    // The length in the top byte: `ab` is not the start `ab` of a longer pattern.
-    word[7] = start.len() as u8;
-    let x = u64::from_le_bytes(word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> (64 - START_BITS)) as usize
 }
 
 /// A subtree still to be built: the node, its patterns `lo..hi` (sorted, all
@@ -190,7 +137,6 @@ impl WordTrie {
             firsts,
             nodes: nodes.into_boxed_slice(),
             root,
-            starts: StartFilter::new(patterns),
         }
     }
 
@@ -213,7 +159,7 @@ impl WordTrie {
                 let c = text[i..].chars().next().expect("i is on a char boundary");
                 (is_boundary_char(Some(c)), c.len_utf8())
             };
-            if (after_boundary || boundary) && self.starts.may_start(&bytes[i..]) {
+            if after_boundary || boundary {
                 self.walk(bytes, i, &mut f);
             }
             after_boundary = boundary;
@@ -258,7 +204,6 @@ impl WordTrie {
             + self.firsts.len()
             + self.nodes.len() * size_of::<Node>()
             + size_of::<[u32; 256]>()
-            + self.starts.bits.len() * size_of::<u64>()
     }
 }
 
@@ -331,21 +276,6 @@ mod tests {
         assert_eq!(found(&["stan"], "新stan").len(), 1);
         // A pattern that starts with a boundary character is tried inside words too.
         assert_eq!(found(&["新疆", ".kz"], "中国新疆 gov.kz").len(), 2);
-    }
-
-    #[test]
-    fn the_start_filter_passes_every_pattern_start() {
-        let patterns = ["a", "ab", "казахстан", "kazakhstan", "新疆", "us"];
-        let filter = StartFilter::new(&patterns);
-        for p in patterns {
-            assert!(filter.may_start(p.as_bytes()), "{p}");
-            assert!(filter.may_start(format!("{p}ский x").as_bytes()), "{p}");
-        }
-        // Starts no pattern has are turned away (the hash is fixed, so this is too).
-        for other in ["the", "b", "кот", "kaz", "u", "ус"] {
-            assert!(!filter.may_start(other.as_bytes()), "{other}");
-        }
-        assert!(!filter.may_start(b""));
     }
 
     #[test]
