@@ -226,8 +226,7 @@ impl Folder<'_> {
     fn cyrillic_run(&mut self, b: &[u8], at: usize) -> usize {
         let mut i = 0;
         let mut last = (self.text.len(), ' ');
-        loop {
-            let Some(&c) = b.get(i) else { break };
+        while let Some(&c) = b.get(i) {
             if let Some(letter) = basic_cyrillic(&b[i..]) {
                 last = (self.text.len(), letter);
                 self.text.push(letter);
