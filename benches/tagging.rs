@@ -3,7 +3,8 @@
 //! `cargo bench --bench tagging` reports bytes per second of article text
 //! (title + summary + body); building the tagger is measured separately, and so
 //! are the other per-article stages of ingest over the same text: folding alone
-//! and the story fingerprint.
+//! and the story fingerprint, and the writer's near-duplicate check (a stored
+//! candidate re-shingled with `story::comparable`, then `Fingerprint::similarity`).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -12,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use steppewatch::model::ArticleText;
 use steppewatch::story;
 use steppewatch::tagger::Tagger;
-use steppewatch::text::fold;
+use steppewatch::text::{fold, fold_article};
 
 #[derive(serde::Deserialize)]
 struct Article {
@@ -67,6 +68,41 @@ fn tagging(c: &mut Criterion) {
         b.iter(|| {
             for a in &articles {
                 black_box(story::fingerprint(black_box(text(a))));
+            }
+        })
+    });
+    group.bench_function("fold_article", |b| {
+        b.iter(|| {
+            for a in &articles {
+                black_box(fold_article(black_box(text(a))));
+            }
+        })
+    });
+    let folded: Vec<_> = articles.iter().map(|a| fold_article(text(a))).collect();
+    group.bench_function("fingerprint_folded", |b| {
+        b.iter(|| {
+            for (a, f) in articles.iter().zip(&folded) {
+                black_box(story::fingerprint_folded(black_box(text(a)), f));
+            }
+        })
+    });
+    group.bench_function("tag_folded", |b| {
+        b.iter(|| {
+            for (a, f) in articles.iter().zip(&folded) {
+                black_box(tagger.tag_folded(black_box(text(a)), f));
+            }
+        })
+    });
+    // Each article checked against its neighbour, as the writer checks a candidate.
+    let prints: Vec<_> = articles
+        .iter()
+        .map(|a| story::fingerprint(text(a)))
+        .collect();
+    group.bench_function("comparable_similarity", |b| {
+        b.iter(|| {
+            for (a, p) in articles.iter().zip(prints.iter().cycle().skip(1)) {
+                let theirs = story::comparable(black_box(text(a)));
+                black_box(p.similarity(&theirs));
             }
         })
     });

@@ -86,9 +86,8 @@ pub fn fold_into(s: &str, out: &mut Folded) {
         } else if bytes[i] < 0x80 {
             f.ascii(bytes[i], i);
             i += 1;
-        } else if let Some(c) = basic_cyrillic(&bytes[i..]) {
-            f.push(c, i);
-            i += 2;
+        } else if basic_cyrillic(&bytes[i..]).is_some() {
+            i += f.cyrillic_run(&bytes[i..], i);
         } else {
             let c = s[i..].chars().next().expect("index is on a char boundary");
             f.char(c, i);
@@ -100,11 +99,27 @@ pub fn fold_into(s: &str, out: &mut Folded) {
 }
 
 /// Length of the run of ASCII bytes at the start of `b` that fold by lowercasing
-/// alone (anything but whitespace, `-` and the backtick).
+/// alone: anything but whitespace, `-` and the backtick, and single spaces
+/// between two such bytes (a space folds to itself when no other follows it).
 fn plain_ascii_run(b: &[u8]) -> usize {
-    b.iter()
-        .position(|&c| c >= 0x80 || c <= b' ' || c == b'-' || c == b'`')
-        .unwrap_or(b.len())
+    let mut n = 0;
+    loop {
+        n += b[n..]
+            .iter()
+            .position(|&c| !is_plain_ascii(c))
+            .unwrap_or(b.len() - n);
+        if n > 0 && b.get(n) == Some(&b' ') && b.get(n + 1).is_some_and(|&c| is_plain_ascii(c)) {
+            n += 2;
+        } else {
+            return n;
+        }
+    }
+}
+
+/// True for an ASCII byte that folds by lowercasing alone.
+#[inline]
+fn is_plain_ascii(c: u8) -> bool {
+    c.is_ascii() && c > b' ' && c != b'-' && c != b'`'
 }
 
 /// The folded form of a basic Russian letter (U+0400..U+045F) encoded at the start
@@ -115,14 +130,19 @@ fn basic_cyrillic(b: &[u8]) -> Option<char> {
         return None;
     }
     let c = (u32::from(b0 & 0x1F) << 6) | u32::from(b1 & 0x3F);
-    let lower = match c {
+    char::from_u32(fold_basic_cyrillic_code(c)?)
+}
+
+/// The folded form of a letter of the basic Cyrillic block (U+0400..U+045F), as
+/// [`fold`] gives it, by code point; `None` for any other code point.
+pub(crate) const fn fold_basic_cyrillic_code(c: u32) -> Option<u32> {
+    Some(match c {
         0x0401 | 0x0451 | 0x0400 | 0x0450 => 0x0435, // Ё ё Ѐ ѐ -> е
         0x0402..=0x040F => c + 0x50,
         0x0410..=0x042F => c + 0x20,
         0x0430..=0x045F => c,
         _ => return None,
-    };
-    char::from_u32(lower)
+    })
 }
 
 /// True for characters that make up words: letters and digits of any script.
@@ -197,6 +217,42 @@ impl Folder<'_> {
         self.in_space = false;
         let last = self.text.len() - 1;
         self.last = Some((last, char::from(self.text.as_bytes()[last])));
+    }
+
+    /// Folds the run at the start of `b` (which starts with a basic Russian letter)
+    /// of basic Russian letters, ASCII bytes that fold by lowercasing alone, and
+    /// single spaces between them, one char at a time but without the general
+    /// path's dispatch; returns the run's length in bytes.
+    fn cyrillic_run(&mut self, b: &[u8], at: usize) -> usize {
+        let mut i = 0;
+        let mut last = (self.text.len(), ' ');
+        while let Some(&c) = b.get(i) {
+            if let Some(letter) = basic_cyrillic(&b[i..]) {
+                last = (self.text.len(), letter);
+                self.text.push(letter);
+                self.map.extend([at + i, at + i]);
+                i += 2;
+            } else if is_plain_ascii(c) {
+                last = (self.text.len(), char::from(c.to_ascii_lowercase()));
+                self.text.push(last.1);
+                self.map.push(at + i);
+                i += 1;
+            } else if c == b' '
+                && (b.get(i + 1).is_some_and(|&n| is_plain_ascii(n))
+                    || basic_cyrillic(&b[i + 1..]).is_some())
+            {
+                // A single space after a letter: `space` would emit it as it is.
+                self.text.push(' ');
+                self.map.push(at + i);
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        // The run starts with a letter and ends on a letter or a plain byte.
+        self.in_space = false;
+        self.last = Some(last);
+        i
     }
 
     fn ascii(&mut self, b: u8, at: usize) {
@@ -309,7 +365,7 @@ impl Folder<'_> {
 
 /// The Cyrillic letters that are folded: `ё` and `ѐ` are `е` with a mark that
 /// Russian writing routinely omits.
-fn fold_cyrillic_letter(c: char) -> char {
+pub(crate) fn fold_cyrillic_letter(c: char) -> char {
     match c {
         'ё' | 'ѐ' => 'е',
         _ => c,
@@ -451,11 +507,73 @@ mod tests {
         assert!(!has_cjk("Xinjiang Синьцзян"));
     }
 
+    /// [`fold`] one char at a time through the general path, without the runs of
+    /// ASCII and Cyrillic that [`fold_into`] takes in one go: what they must agree with.
+    fn fold_reference(s: &str) -> Folded {
+        let mut map = Vec::new();
+        let mut f = Folder {
+            text: String::new(),
+            map: &mut map,
+            in_space: false,
+            last: None,
+        };
+        for (i, c) in s.char_indices() {
+            if c.is_ascii() {
+                f.ascii(c as u8, i);
+            } else {
+                f.char(c, i);
+            }
+        }
+        f.map.push(s.len());
+        Folded { text: f.text, map }
+    }
+
+    fn assert_folds_like_the_reference(s: &str) {
+        let (fast, slow) = (fold(s), fold_reference(s));
+        assert_eq!((&fast.text, &fast.map), (&slow.text, &slow.map), "{s:?}");
+    }
+
+    #[test]
+    fn runs_fold_like_the_reference() {
+        for s in [
+            "Kazakhstan and China signed  an agreement - on Monday.",
+            "Астана, 29 ноября. Казахстан и Китай подписали  соглашение — «КТЖ» ё Ё Ѐ",
+            "ЁЛКА и\u{306} е\u{308} a b  c\td-e`f 'g' Ђ 1 2 3",
+            " x",
+            "x ",
+            "  ",
+            "а ",
+            " а",
+            "а  б",
+            "а б",
+            "a б",
+            "б a",
+            "б-a",
+            "б\u{306}",
+        ] {
+            assert_folds_like_the_reference(s);
+        }
+    }
+
     mod props {
         use super::*;
         use proptest::prelude::*;
 
         proptest! {
+            #[test]
+            fn fold_agrees_with_the_reference(s in "\\PC{0,60}") {
+                let (fast, slow) = (fold(&s), fold_reference(&s));
+                prop_assert_eq!((&fast.text, &fast.map), (&slow.text, &slow.map));
+            }
+
+            #[test]
+            fn fold_agrees_with_the_reference_on_news_like_text(
+                s in "([a-zA-Z0-9 .,;:!?()'`\"\\-\n\t]|[\u{0400}-\u{047F}]|[«»“”—–’ʻ\u{00A0}\u{00AD}]|\u{308}|\u{306}|[éÜ中])*"
+            ) {
+                let (fast, slow) = (fold(&s), fold_reference(&s));
+                prop_assert_eq!((&fast.text, &fast.map), (&slow.text, &slow.map));
+            }
+
             #[test]
             fn map_is_monotonic_and_on_char_boundaries(s in "\\PC{0,40}") {
                 let folded = fold(&s);
