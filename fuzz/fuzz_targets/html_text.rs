@@ -35,5 +35,9 @@ fuzz_target!(|data: &[u8]| {
         "text longer than its HTML: {html:?} -> {text:?}"
     );
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert_eq!(extractor::html_to_line(&html), line, "html_to_line on {html:?}");
+    assert_eq!(
+        extractor::html_to_line(&html),
+        line,
+        "html_to_line on {html:?}"
+    );
 });

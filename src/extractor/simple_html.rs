@@ -329,7 +329,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::differential;
-    use super::*;
 
     fn simple(html: &str) -> Option<String> {
         differential::fast_path(html, false)
