@@ -3,12 +3,13 @@
 # not committed: libFuzzer grows them, and they are rebuilt from here).
 #   parse_feed    every feed fixture, once per Content-Type selector byte
 #   extract_html  the article-page fixtures and the feed fixtures
+#   html_text     the same, and the HTML bodies of the feed fixtures' items
 #   tag_match     dev-set watchlist terms, NUL, then each dev-set article
 #   config_toml   the shipped configuration and the dev-set watchlists
 set -eu
 cd "$(dirname "$0")"
 fixtures=../tests/fixtures
-mkdir -p corpus/parse_feed corpus/extract_html corpus/tag_match corpus/config_toml
+mkdir -p corpus/parse_feed corpus/extract_html corpus/html_text corpus/tag_match corpus/config_toml
 
 for f in "$fixtures"/feeds/*/*; do
     case "$f" in *.md) continue ;; esac
@@ -22,6 +23,21 @@ for f in "$fixtures"/pages/*.html; do
     cp "$f" "corpus/extract_html/$(basename "$f")"
     { printf '\201'; cat "$f"; } > "corpus/parse_feed/129-$(basename "$f")"
 done
+
+cp corpus/extract_html/* corpus/html_text/
+python3 - "$fixtures/feeds" <<'PY'
+import pathlib, sys, xml.etree.ElementTree as ET
+out = pathlib.Path("corpus/html_text")
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*/*")):
+    try:
+        root = ET.parse(f).getroot()
+    except (ET.ParseError, ValueError):
+        continue
+    for n, el in enumerate(root.iter()):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag in ("description", "encoded", "content", "summary") and el.text and el.text.strip():
+            (out / f"{f.parent.name}-{f.name}-{n}").write_text(el.text)
+PY
 
 python3 - "$fixtures/dev-set" <<'PY'
 import json, re, sys, pathlib
@@ -39,4 +55,4 @@ PY
 
 cp ../config/steppewatch.toml corpus/config_toml/shipped.toml
 cp "$fixtures"/dev-set/watchlists.toml corpus/config_toml/dev-watchlists.toml
-echo "seeded: $(ls corpus/parse_feed | wc -l) feed, $(ls corpus/extract_html | wc -l) html, $(ls corpus/tag_match | wc -l) text, $(ls corpus/config_toml | wc -l) config inputs"
+echo "seeded: $(ls corpus/parse_feed | wc -l) feed, $(ls corpus/extract_html | wc -l) html, $(ls corpus/html_text | wc -l) html text, $(ls corpus/tag_match | wc -l) text, $(ls corpus/config_toml | wc -l) config inputs"

@@ -184,6 +184,71 @@ fn fragment_html5ever(html: &str, w: &mut TextWriter) {
     write_text(doc.tree.root(), &|_| false, w);
 }
 
+/// The pieces of [`html_to_text`] taken apart, for the differential fuzz
+/// target (`fuzz/fuzz_targets/html_text.rs`) and the proptests, which check
+/// the fast path against html5ever. Not part of the API.
+#[doc(hidden)]
+pub mod differential {
+    use super::{TextWriter, fragment_html5ever, simple_html};
+
+    fn writer(one_line: bool) -> TextWriter {
+        TextWriter {
+            one_line,
+            ..TextWriter::default()
+        }
+    }
+
+    /// The text of `html` by the fast path alone, `None` where it declines.
+    pub fn fast_path(html: &str, one_line: bool) -> Option<String> {
+        let mut w = writer(one_line);
+        simple_html::write(html, &mut w)?;
+        Some(w.finish())
+    }
+
+    /// The text of `html` read as one fragment by html5ever.
+    pub fn html5ever(html: &str, one_line: bool) -> String {
+        let mut w = writer(one_line);
+        fragment_html5ever(html, &mut w);
+        w.finish()
+    }
+
+    /// [`super::html_to_text`] as it was before the fast paths: html5ever
+    /// for any fragment with a tag, and for tagless text each blank-line
+    /// paragraph through html5ever when it has a `&` (else only whitespace
+    /// collapsed), joined by blank lines.
+    pub fn old_html_to_text(html: &str) -> String {
+        if html.contains('<') {
+            return html5ever(html, false);
+        }
+        let mut paragraphs = Vec::new();
+        let mut para = String::new();
+        for line in html.lines().chain([""]) {
+            if line.trim().is_empty() {
+                if !para.is_empty() {
+                    paragraphs.push(std::mem::take(&mut para));
+                }
+            } else {
+                para.push_str(line);
+                para.push('\n');
+            }
+        }
+        paragraphs
+            .iter()
+            .map(|p| {
+                if p.contains('&') {
+                    html5ever(p, false)
+                } else {
+                    let mut w = TextWriter::default();
+                    w.text(p);
+                    w.finish()
+                }
+            })
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
 /// Plain text of one element of a parsed document, as [`html_to_text`] would give it.
 pub(crate) fn element_text(el: ElementRef<'_>) -> String {
     let mut w = TextWriter::default();

@@ -328,19 +328,14 @@ fn attributes(s: &str) -> Option<(&str, bool)> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::{TextWriter, fragment_html5ever};
-    use super::*;
+    use super::super::differential;
 
     fn simple(html: &str) -> Option<String> {
-        let mut w = TextWriter::default();
-        write(html, &mut w)?;
-        Some(w.finish())
+        differential::fast_path(html, false)
     }
 
     fn html5ever(html: &str) -> String {
-        let mut w = TextWriter::default();
-        fragment_html5ever(html, &mut w);
-        w.finish()
+        differential::html5ever(html, false)
     }
 
     #[test]
@@ -443,42 +438,6 @@ mod tests {
         ]
     }
 
-    /// `html_to_text` as it was before the fast paths: html5ever for any
-    /// fragment with a tag, and for tagless text each blank-line paragraph
-    /// through html5ever when it has a `&` (else only whitespace collapsed),
-    /// joined by blank lines.
-    fn reference_html_to_text(html: &str) -> String {
-        if html.contains('<') {
-            return html5ever(html);
-        }
-        let mut paragraphs = Vec::new();
-        let mut para = String::new();
-        for line in html.lines().chain([""]) {
-            if line.trim().is_empty() {
-                if !para.is_empty() {
-                    paragraphs.push(std::mem::take(&mut para));
-                }
-            } else {
-                para.push_str(line);
-                para.push('\n');
-            }
-        }
-        paragraphs
-            .iter()
-            .map(|p| {
-                if p.contains('&') {
-                    html5ever(p)
-                } else {
-                    let mut w = TextWriter::default();
-                    w.text(p);
-                    w.finish()
-                }
-            })
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -487,6 +446,9 @@ mod tests {
             let html: String = pieces.concat();
             if let Some(fast) = simple(&html) {
                 prop_assert_eq!(fast, html5ever(&html), "{:?}", html);
+            }
+            if let Some(fast) = differential::fast_path(&html, true) {
+                prop_assert_eq!(fast, differential::html5ever(&html, true), "{:?}", html);
             }
         }
 
@@ -501,7 +463,7 @@ mod tests {
             if tagless {
                 html = html.replace('<', " ");
             }
-            let want = reference_html_to_text(&html);
+            let want = differential::old_html_to_text(&html);
             prop_assert_eq!(super::super::html_to_text(&html), want.clone(), "{:?}", html);
             let line = want.split_whitespace().collect::<Vec<_>>().join(" ");
             prop_assert_eq!(super::super::html_to_line(&html), line, "{:?}", html);

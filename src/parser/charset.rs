@@ -335,6 +335,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The byte histogram against the decoded text it replaced, on
+        /// arbitrary bytes biased to the Cyrillic ranges of the three
+        /// encodings (so the shares are often defined).
+        #[test]
+        fn single_byte_share_agrees_on_any_bytes(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![0x80u8..=0xFF, proptest::num::u8::ANY],
+                0..200,
+            ),
+        ) {
+            for encoding in [WINDOWS_1251, KOI8_R, IBM866] {
+                if let Some(text) = strict_decode(&bytes, encoding) {
+                    proptest::prop_assert_eq!(
+                        single_byte_lowercase_share(&bytes, encoding),
+                        lowercase_share(&text),
+                        "{:?}", encoding
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn prolog_declared_windows_1251() {
         let d = decode(&encode(RU, WINDOWS_1251), None);
