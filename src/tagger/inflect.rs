@@ -232,7 +232,7 @@ pub fn stem_and_class(folded: &str, adjective: bool) -> (String, EndingClass) {
 pub fn accepts(class: EndingClass, rest: &str) -> bool {
     match class {
         EndingClass::None => rest.is_empty(),
-        EndingClass::RussianAdjective => RU_ADJ.contains(&rest),
+        EndingClass::RussianAdjective => one_of(rest, RU_ADJ),
         EndingClass::Latin => rest.is_empty() || rest == "s" || chain(rest, LATIN_SLOTS),
         EndingClass::Cyrillic { dropped } => cyrillic(dropped, rest),
     }
@@ -267,7 +267,7 @@ fn cyrillic(dropped: Option<char>, rest: &str) -> bool {
         Some('й') => RU_I,
         Some(_) => RU_SOFT,
     };
-    if dropped.is_none() && rest.is_empty() || russian.contains(&rest) {
+    if dropped.is_none() && rest.is_empty() || one_of(rest, russian) {
         return true;
     }
     // Turkic suffixes follow the full name, dropped letter included.
@@ -290,9 +290,26 @@ fn chain(rest: &str, slots: &[&[&str]]) -> bool {
         return false;
     };
     slot.iter()
-        .filter_map(|s| rest.strip_prefix(s))
+        .filter_map(|s| after(rest, s))
         .any(|r| chain(r, later))
         || chain(rest, later)
+}
+
+/// `rest.strip_prefix(suffix)`, compared byte by byte: suffixes are a few bytes,
+/// where the call to memcmp that `strip_prefix` makes costs more than comparing.
+fn after<'a>(rest: &'a str, suffix: &str) -> Option<&'a str> {
+    let n = suffix.len();
+    (rest.len() >= n && same_bytes(&rest.as_bytes()[..n], suffix.as_bytes())).then(|| &rest[n..])
+}
+
+/// `list.contains(&rest)`, compared byte by byte (see [`after`]).
+fn one_of(rest: &str, list: &[&str]) -> bool {
+    list.iter()
+        .any(|s| s.len() == rest.len() && same_bytes(s.as_bytes(), rest.as_bytes()))
+}
+
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -374,6 +391,23 @@ pub fn phrase_variants(folded: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytewise_comparisons_agree_with_std() {
+        let words = ["", "а", "ая", "аяя", "ов", "ның", "s", "ning", "ай", "я"];
+        for rest in words {
+            for suffix in words {
+                assert_eq!(
+                    after(rest, suffix),
+                    rest.strip_prefix(suffix),
+                    "{rest:?} {suffix:?}"
+                );
+            }
+            for list in [RU_ADJ, RU_HARD, RU_A, &[][..], &words[..]] {
+                assert_eq!(one_of(rest, list), list.contains(&rest), "{rest:?}");
+            }
+        }
+    }
 
     /// True when `word` (folded) is an accepted form of `name` (folded).
     fn inflects(name: &str, word: &str) -> bool {

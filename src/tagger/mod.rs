@@ -247,13 +247,25 @@ struct Scan {
 
 /// Keyword hits not strictly inside a longer keyword hit: "energy security" is
 /// energy, and the "security" inside it is not a security hit.
+///
+/// `spans` (start, end, keyword) come in order of start, as the hits do. A span
+/// is inside a longer one when a span starting earlier ends at or after its end,
+/// or one with the same start ends after it; so one pass carries the furthest
+/// end of the earlier starts. (Comparing every pair cost 4% of tagging.)
 fn outermost(spans: &[(usize, usize, usize)]) -> impl Iterator<Item = usize> + '_ {
-    spans.iter().filter_map(move |&(s, e, k)| {
-        let inner = spans
-            .iter()
-            .any(|&(s2, e2, _)| s2 <= s && e <= e2 && e2 - s2 > e - s);
-        (!inner).then_some(k)
-    })
+    debug_assert!(spans.is_sorted_by_key(|s| s.0), "spans in order of start");
+    let mut earlier_end: Option<usize> = None;
+    spans
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(move |same_start| {
+            let group_end = same_start.iter().map(|s| s.1).max().unwrap_or(0);
+            let before = earlier_end;
+            earlier_end = earlier_end.max(Some(group_end));
+            same_start
+                .iter()
+                .filter(move |&&(_, e, _)| before.is_none_or(|b| b < e) && group_end <= e)
+                .map(|&(_, _, k)| k)
+        })
 }
 
 /// Folds the words of a keyword's tail.

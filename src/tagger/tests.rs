@@ -493,3 +493,37 @@ fn configured_keywords_extend_topics_and_bad_ones_are_skipped() {
     assert_eq!(tags.topics, ["sport"]);
     assert_eq!(tags.countries, ["KZ"]);
 }
+
+mod outermost_props {
+    use super::super::outermost;
+    use proptest::prelude::*;
+
+    /// The rule as stated: a span is dropped when another one contains it and is longer.
+    fn by_pairs(spans: &[(usize, usize, usize)]) -> Vec<usize> {
+        spans
+            .iter()
+            .filter(|&&(s, e, _)| {
+                !spans
+                    .iter()
+                    .any(|&(s2, e2, _)| s2 <= s && e <= e2 && e2 - s2 > e - s)
+            })
+            .map(|&(_, _, k)| k)
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn one_pass_keeps_what_the_pairwise_rule_keeps(
+            raw in proptest::collection::vec((0..12usize, 0..6usize), 0..24),
+        ) {
+            let mut spans: Vec<(usize, usize, usize)> = raw
+                .iter()
+                .enumerate()
+                .map(|(k, &(s, len))| (s, s + len, k))
+                .collect();
+            // In order of start only, like the hits: ends within a start in any order.
+            spans.sort_by_key(|s| s.0);
+            prop_assert_eq!(outermost(&spans).collect::<Vec<_>>(), by_pairs(&spans));
+        }
+    }
+}
